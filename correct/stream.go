@@ -1,0 +1,122 @@
+package correct
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// streamer corrects the segments of one answer in order (Stream Aligner)
+// and emits them. It is used from one goroutine.
+type streamer struct {
+	c        *Corrector
+	j        job // template job: vars and original set per sentence
+	question string
+	emit     func(string) error
+	text     strings.Builder // everything emitted
+	prefix   string          // the corrected prefix as the model sees it
+	out      Outcome
+	start    time.Time
+}
+
+// newStreamer prepares a stream correction of r.
+func (c *Corrector) newStreamer(r Request, emit func(string) error) (*streamer, error) {
+	st := &streamer{c: c, question: r.Question, emit: emit, start: time.Now()}
+	if r.Mode == ModeOff {
+		st.out.Fallback = "" // pass-through: j.model stays nil
+		return st, nil
+	}
+	j, err := c.newJob(r, ModeStream, c.cfg.Budget.Stream)
+	if err != nil {
+		return nil, err
+	}
+	st.j = j
+	return st, nil
+}
+
+// handle corrects (or passes through) one segment and emits it. Code,
+// whitespace, mode off and every sentence after a fallback pass through
+// unchanged: once the model failed for one sentence the rest of the answer
+// is not held up by it again.
+func (st *streamer) handle(ctx context.Context, seg Segment) error {
+	if seg.Code {
+		st.prefix += seg.Text
+		return st.write(seg.Text)
+	}
+	lead, core, trail := splitSpace(seg.Text)
+	if core == "" {
+		return st.write(seg.Text)
+	}
+	st.out.Sentences++
+	if st.j.model == nil || st.out.Fallback != "" {
+		st.prefix = joinPrefix(st.prefix, core)
+		return st.write(seg.Text)
+	}
+	j := st.j
+	j.vars = promptVars{Question: st.question, Prefix: st.prefix, Sentence: core}
+	j.original = core
+	res := st.c.run(ctx, j)
+	st.tally(res)
+	if res.err != nil {
+		return res.err
+	}
+	if res.text != core {
+		st.out.Corrected = true
+	}
+	st.prefix = joinPrefix(st.prefix, res.text)
+	return st.write(lead + res.text + trail)
+}
+
+// tally adds a sentence's result to the outcome.
+func (st *streamer) tally(res result) {
+	st.out.TokensIn += res.tokensIn
+	st.out.TokensOut += res.tokensOut
+	if st.out.Fallback == "" {
+		st.out.Fallback = res.fallback
+	}
+	switch {
+	case st.out.Cache == "" || st.out.Cache == "hit":
+		st.out.Cache = res.cache
+	case res.cache == "error":
+		st.out.Cache = "error"
+	case res.cache == "miss" && st.out.Cache != "error":
+		st.out.Cache = "miss"
+	}
+}
+
+// write emits text and records it.
+func (st *streamer) write(text string) error {
+	if text == "" {
+		return nil
+	}
+	if err := st.emit(text); err != nil {
+		return err
+	}
+	st.text.WriteString(text)
+	return nil
+}
+
+// outcome returns the Outcome so far.
+func (st *streamer) outcome() Outcome {
+	out := st.out
+	out.Text = st.text.String()
+	out.Duration = time.Since(st.start)
+	return out
+}
+
+// joinPrefix appends a revision to the model prefix as Stream Aligner does:
+// the old prefix, a space, the revision (no space after whitespace).
+func joinPrefix(prefix, s string) string {
+	if prefix == "" || strings.HasSuffix(prefix, " ") || strings.HasSuffix(prefix, "\n") {
+		return prefix + s
+	}
+	return prefix + " " + s
+}
+
+// splitSpace splits s into leading whitespace, content, trailing whitespace.
+func splitSpace(s string) (lead, core, trail string) {
+	core = strings.TrimLeftFunc(s, isSpace)
+	lead = s[:len(s)-len(core)]
+	t := strings.TrimRightFunc(core, isSpace)
+	return lead, t, core[len(t):]
+}
