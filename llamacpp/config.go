@@ -1,0 +1,83 @@
+package llamacpp
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Config configures the engine; it is the `llamacpp:` section of the
+// configuration file.
+type Config struct {
+	// ModelPath is the GGUF model file. Empty means no local engine.
+	ModelPath string `yaml:"model_path"`
+	// LibDir holds libllama.so and libggml*.so. Default ".llama/lib"; cmd
+	// passes YZMA_LIB when that is set.
+	LibDir string `yaml:"lib_dir"`
+	// GPULayers is the number of layers offloaded to the GPU (n_gpu_layers);
+	// -1 or a large number offloads all. Default 0 (CPU only).
+	GPULayers int `yaml:"gpu_layers"`
+	// ContextSize is the context length of each sequence, in tokens: prompt
+	// plus generated tokens must fit. Default 4096.
+	ContextSize int `yaml:"context_size"`
+	// Threads used for decoding. Default runtime.NumCPU().
+	Threads int `yaml:"threads"`
+	// BatchSize is the most tokens one decode call evaluates. Default 512.
+	BatchSize int `yaml:"batch_size"`
+	// Parallel is the number of sequences decoded together. Default 4.
+	Parallel int `yaml:"parallel"`
+	// QueueSize is how many requests may wait beyond Parallel. Default 64.
+	QueueSize int `yaml:"queue_size"`
+}
+
+// Defaults applied by SetDefaults.
+const (
+	DefaultLibDir      = ".llama/lib"
+	DefaultContextSize = 4096
+	DefaultBatchSize   = 512
+	DefaultParallel    = 4
+	DefaultQueueSize   = 64
+)
+
+// maxParallel is llama.cpp's LLAMA_MAX_SEQ.
+const maxParallel = 256
+
+// SetDefaults fills zero fields with their defaults.
+func (c *Config) SetDefaults() {
+	if c.LibDir == "" {
+		c.LibDir = DefaultLibDir
+	}
+	if c.ContextSize == 0 {
+		c.ContextSize = DefaultContextSize
+	}
+	if c.Threads == 0 {
+		c.Threads = runtime.NumCPU()
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.Parallel == 0 {
+		c.Parallel = DefaultParallel
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+}
+
+// Validate reports the first invalid field; call it after SetDefaults.
+func (c Config) Validate() error {
+	switch {
+	case c.GPULayers < -1:
+		return fmt.Errorf("llamacpp: gpu_layers %d must be >= -1", c.GPULayers)
+	case c.ContextSize < 16:
+		return fmt.Errorf("llamacpp: context_size %d must be >= 16", c.ContextSize)
+	case c.Threads < 1:
+		return fmt.Errorf("llamacpp: threads %d must be >= 1", c.Threads)
+	case c.Parallel < 1 || c.Parallel > maxParallel:
+		return fmt.Errorf("llamacpp: parallel %d must be in [1,%d]", c.Parallel, maxParallel)
+	case c.BatchSize < c.Parallel:
+		return fmt.Errorf("llamacpp: batch_size %d must be >= parallel %d", c.BatchSize, c.Parallel)
+	case c.QueueSize < 0:
+		return fmt.Errorf("llamacpp: queue_size %d must be >= 0", c.QueueSize)
+	}
+	return nil
+}
