@@ -1,0 +1,182 @@
+// Package cachetest gives tests real Redis servers: the shared one named by
+// ALIGNGATE_REDIS_ADDR, or a private redis-server process per test.
+//
+// When neither is available a test fails under CI (CI=true) and is
+// skipped otherwise.
+package cachetest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// EnvAddr names the variable holding the host:port of a shared server.
+const EnvAddr = "ALIGNGATE_REDIS_ADDR"
+
+// startWait bounds how long a server may take to answer PING.
+const startWait = 10 * time.Second
+
+// Redis returns the address of a Redis server for t: the shared one from
+// ALIGNGATE_REDIS_ADDR if set, else a private one stopped at cleanup.
+// Tests on the shared server must use keys (prefixes) of their own.
+func Redis(t testing.TB) string {
+	t.Helper()
+	if addr := os.Getenv(EnvAddr); addr != "" {
+		return addr
+	}
+	return StartRedis(t).Addr()
+}
+
+// RedisURL is Redis as a redis:// URL.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	return "redis://" + Redis(t)
+}
+
+// Server is a redis-server process owned by one test, for fault tests.
+type Server struct {
+	t    testing.TB
+	bin  string
+	port int
+	dir  string
+
+	mu     sync.Mutex
+	proc   *os.Process
+	exited chan error // receives the process's exit once
+}
+
+// StartRedis starts a private redis-server on a free loopback port,
+// without persistence, and stops it at t's cleanup.
+func StartRedis(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		unavailable(t, "redis-server not on PATH and %s unset", EnvAddr)
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	var lastErr error
+	for range 5 { // the free port may be taken between pick and bind
+		if s.port, lastErr = freePort(); lastErr != nil {
+			continue
+		}
+		if lastErr = s.start(); lastErr == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+	}
+	t.Fatalf("cachetest: start redis-server: %v", lastErr)
+	return nil
+}
+
+// Addr returns host:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// URL returns the redis:// URL of the server.
+func (s *Server) URL() string { return "redis://" + s.Addr() }
+
+// Stop kills the server (data is lost). Stopping twice is harmless.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return
+	}
+	_ = s.proc.Kill()
+	<-s.exited
+	s.proc = nil
+}
+
+// Restart stops the server and starts an empty one on the same port.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	deadline := time.Now().Add(startWait)
+	for {
+		err := s.start()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("cachetest: restart redis-server on %s: %v", s.Addr(), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *Server) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &bytes.Buffer{}
+	cmd := exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir,
+		"--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(startWait)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("exited (%v): %s", err, out.String())
+		default:
+		}
+		if ping(s.Addr()) == nil {
+			s.proc, s.exited = cmd.Process, exited
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+	return fmt.Errorf("no PING answer within %s: %s", startWait, out.String())
+}
+
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line != "+PONG\r\n" {
+		return fmt.Errorf("PING answered %q", line)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// unavailable fails t under CI and skips it elsewhere.
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("cachetest: "+format+" (CI=true: a missing service fails)", args...)
+	}
+	t.Skipf("cachetest: "+format+"; install redis-server or set "+EnvAddr, args...)
+}
