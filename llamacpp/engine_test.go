@@ -272,6 +272,7 @@ func TestGenerateErrors(t *testing.T) {
 		{"negative temperature", prompt, Params{MaxTokens: 4, Temperature: -1}, ErrInvalidParams},
 		{"top-p above 1", prompt, Params{MaxTokens: 4, TopP: 1.5}, ErrInvalidParams},
 		{"empty stop string", prompt, Params{MaxTokens: 4, Stop: []string{""}}, ErrInvalidParams},
+		{"stop string not UTF-8", prompt, Params{MaxTokens: 4, Stop: []string{"\xff"}}, ErrInvalidParams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

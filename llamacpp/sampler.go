@@ -2,6 +2,7 @@ package llamacpp
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/hybridgroup/yzma/pkg/llama"
 )
@@ -26,8 +27,8 @@ func (p Params) validate() error {
 		return fmt.Errorf("%w: repeat penalty %g must be >= 0", ErrInvalidParams, p.RepeatPenalty)
 	}
 	for _, s := range p.Stop {
-		if s == "" {
-			return fmt.Errorf("%w: empty stop string", ErrInvalidParams)
+		if s == "" || !utf8.ValidString(s) {
+			return fmt.Errorf("%w: stop string %q is empty or not UTF-8", ErrInvalidParams, s)
 		}
 	}
 	return nil

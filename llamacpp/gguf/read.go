@@ -78,7 +78,7 @@ func Inspect(path string) (Info, error) {
 func readInfo(cr *countReader) (Info, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(cr, magic[:]); err != nil {
-		return Info{}, fmt.Errorf("%w: %w", ErrNotGGUF, err)
+		return Info{}, fmt.Errorf("%w: shorter than its magic number", ErrNotGGUF)
 	}
 	if string(magic[:]) != Magic {
 		return Info{}, fmt.Errorf("%w: bad magic %q", ErrNotGGUF, magic[:])
