@@ -1,0 +1,102 @@
+package proxy
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// chat serves POST /v1/chat/completions.
+func (s *Server) chat(c *gin.Context) {
+	body, rt, ok := s.readRouted(c, true)
+	if !ok {
+		return
+	}
+	s.forward(c, s.pick(rt.Model.value), body)
+}
+
+// completions serves POST /v1/completions.
+func (s *Server) completions(c *gin.Context) {
+	body, rt, ok := s.readRouted(c, false)
+	if !ok {
+		return
+	}
+	s.forward(c, s.pick(rt.Model.value), body)
+}
+
+// readRouted reads and validates a completion request; on failure it has
+// already answered the client.
+func (s *Server) readRouted(c *gin.Context, needMessages bool) ([]byte, routing, bool) {
+	body, werr := readBody(c.Writer, c.Request, s.cfg.Server.MaxBodyBytes)
+	if werr != nil {
+		werr.Write(c.Writer)
+		return nil, routing{}, false
+	}
+	rt, err := parseRouting(body)
+	if err != nil {
+		invalidJSON(err).Write(c.Writer)
+		return nil, rt, false
+	}
+	if werr := rt.validate(needMessages); werr != nil {
+		werr.Write(c.Writer)
+		return nil, rt, false
+	}
+	return body, rt, true
+}
+
+// passthrough forwards any other /v1 request unchanged. A JSON body's model
+// still picks the upstream.
+func (s *Server) passthrough(c *gin.Context) {
+	var body []byte
+	model := ""
+	if c.Request.Body != nil && c.Request.ContentLength != 0 && c.Request.Method != http.MethodGet {
+		b, werr := readBody(c.Writer, c.Request, s.cfg.Server.MaxBodyBytes)
+		if werr != nil {
+			werr.Write(c.Writer)
+			return
+		}
+		body = b
+		if strings.HasPrefix(c.GetHeader("Content-Type"), "application/json") {
+			if rt, err := parseRouting(body); err == nil {
+				model = rt.Model.value
+			}
+		}
+	}
+	s.forward(c, s.pick(model), body)
+}
+
+// forward sends the request upstream and relays the answer untouched.
+func (s *Server) forward(c *gin.Context, up *upstream, body []byte) {
+	ctx := c.Request.Context()
+	ex, err := s.do(ctx, s.callFor(c, up, body))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer ex.Close()
+	s.relay(c.Writer, ex)
+}
+
+func (s *Server) callFor(c *gin.Context, up *upstream, body []byte) call {
+	return call{
+		up:      up,
+		method:  c.Request.Method,
+		suffix:  c.Param("path"),
+		query:   c.Request.URL.RawQuery,
+		header:  c.Request.Header,
+		body:    body,
+		timeout: s.cfg.Timeouts,
+	}
+}
+
+// fail answers a request whose upstream call failed before any byte was sent.
+func (s *Server) fail(c *gin.Context, err error) {
+	werr := upstreamError(c.Request.Context(), err)
+	if werr.Status == statusClientClosed {
+		s.logger.Debug("client left before the upstream answered", "path", c.Request.URL.Path)
+		return
+	}
+	s.logger.Warn("upstream call failed", "path", c.Request.URL.Path, "status", werr.Status, "err", err)
+	werr.Write(c.Writer)
+}

@@ -1,0 +1,143 @@
+// Package proxy is aligngate's HTTP side: a Gin server that speaks the
+// OpenAI API, routes each request to an upstream chosen by configuration,
+// relays answers (streamed or whole) and hands the assistant's text to the
+// corrector when a policy asks for it.
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aligngate/aligngate/config"
+	"github.com/aligngate/aligngate/proxy/wire"
+)
+
+// Options carries the collaborators of a Server. Zero values are usable.
+type Options struct {
+	// Logger receives one line per problem; nil discards.
+	Logger *slog.Logger
+	// Transport overrides the upstream transport built from the config.
+	Transport http.RoundTripper
+}
+
+// Server is an aligngate proxy. It is safe for concurrent use.
+type Server struct {
+	cfg       *config.Config
+	logger    *slog.Logger
+	upstreams []*upstream
+	transport http.RoundTripper
+	handler   http.Handler
+}
+
+// New builds a Server from a validated config.
+func New(cfg *config.Config, opts Options) (*Server, error) {
+	if cfg == nil {
+		return nil, errors.New("proxy: nil config")
+	}
+	s := &Server{cfg: cfg, logger: opts.Logger, transport: opts.Transport}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	for i, u := range cfg.Upstreams {
+		up, err := newUpstream(u)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: upstreams[%d]: %w", i, err)
+		}
+		s.upstreams = append(s.upstreams, up)
+	}
+	if len(s.upstreams) == 0 {
+		return nil, errors.New("proxy: no upstream configured")
+	}
+	if s.transport == nil {
+		s.transport = newTransport(cfg.Timeouts)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler serving every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// HTTPServer returns an http.Server for the configured listen address,
+// with the server-side timeouts set.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Addr:              s.cfg.Server.Listen,
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.Server.ReadHeaderTimeout,
+		IdleTimeout:       2 * s.cfg.Timeouts.Idle,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	r := gin.New()
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = false
+	r.ContextWithFallback = true
+	r.Use(s.recover)
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.Any("/v1/*path", s.v1)
+	r.NoRoute(func(c *gin.Context) {
+		msg := fmt.Sprintf("Unknown request URL: %s %s.", c.Request.Method, c.Request.URL.Path)
+		wire.NewError(http.StatusNotFound, wire.TypeInvalidRequest, "unknown_url", msg).Write(c.Writer)
+	})
+	return r
+}
+
+// v1 dispatches the OpenAI API: the two completion routes are handled,
+// every other /v1 path is forwarded as is.
+func (s *Server) v1(c *gin.Context) {
+	if c.Request.Method == http.MethodPost {
+		switch c.Param("path") {
+		case "/chat/completions":
+			s.chat(c)
+			return
+		case "/completions":
+			s.completions(c)
+			return
+		}
+	}
+	s.passthrough(c)
+}
+
+// recover turns a panic in a handler into a logged 500, as OpenAI shapes it.
+// http.ErrAbortHandler is re-raised: it asks net/http to drop the connection.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+			panic(v)
+		}
+		s.logger.Error("panic in handler", "panic", fmt.Sprint(v), "path", c.Request.URL.Path)
+		if !c.Writer.Written() {
+			wire.NewError(http.StatusInternalServerError, wire.TypeServer, "internal_error",
+				"The server had an error while processing your request.").Write(c.Writer)
+		}
+		c.Abort()
+	}()
+	c.Next()
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.Header("Content-Type", "application/json")
+	c.String(http.StatusOK, `{"status":"ok"}`)
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	c.Header("Content-Type", "application/json")
+	if len(s.upstreams) == 0 {
+		c.String(http.StatusServiceUnavailable, `{"status":"no upstream"}`)
+		return
+	}
+	c.String(http.StatusOK, `{"status":"ready"}`)
+}
