@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // Fallback reasons: the closed vocabulary of Outcome.Fallback and
@@ -18,7 +20,8 @@ const (
 )
 
 // Sentinel errors that backends may return (wrapped) so the corrector picks
-// the right fallback reason. llamacpp.ErrQueueFull is recognised as ErrBusy.
+// the right fallback reason. llamacpp.ErrQueueFull is recognised as ErrBusy
+// and llamacpp.ErrPromptTooLong as ErrTooLong.
 var (
 	// ErrBusy reports a backend that refused work because it is saturated
 	// (remote 429/503). It maps to FallbackBusy.
@@ -76,7 +79,7 @@ func fallbackReason(budget context.Context, err error) string {
 	switch {
 	case isBusy(err):
 		return FallbackBusy
-	case errors.Is(err, ErrTooLong):
+	case errors.Is(err, ErrTooLong), errors.Is(err, llamacpp.ErrPromptTooLong):
 		return FallbackTooLong
 	case errors.Is(err, ErrEmpty):
 		return FallbackEmpty
@@ -89,5 +92,5 @@ func fallbackReason(budget context.Context, err error) string {
 
 // isBusy reports whether err means the backend is saturated.
 func isBusy(err error) bool {
-	return errors.Is(err, ErrBusy) // TODO: llamacpp.ErrQueueFull once it lands
+	return errors.Is(err, ErrBusy) || errors.Is(err, llamacpp.ErrQueueFull)
 }

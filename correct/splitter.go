@@ -135,7 +135,11 @@ func (s *Splitter) nextText(final bool) (Segment, bool) {
 				return Segment{}, true
 			}
 		}
-		r, size := utf8.DecodeRuneInString(s.buf[i:])
+		r, size, ok := s.runeAt(i, final)
+		if !ok {
+			s.scan = i
+			return Segment{}, false
+		}
 		switch {
 		case r == '\n':
 			if strings.TrimSpace(s.buf[:i]) != "" {
@@ -165,7 +169,10 @@ func (s *Splitter) terminator(i int, final bool) (int, int) {
 	buf := s.buf
 	j, cjk, ellipsis := i, false, false
 	for j < len(buf) {
-		r, size := utf8.DecodeRuneInString(buf[j:])
+		r, size, ok := s.runeAt(j, final)
+		if !ok {
+			return j, undecided
+		}
 		if !isTerminator(r) && !isCJKTerminator(r) {
 			break
 		}
@@ -175,7 +182,10 @@ func (s *Splitter) terminator(i int, final bool) (int, int) {
 	}
 	k := j
 	for k < len(buf) {
-		r, size := utf8.DecodeRuneInString(buf[k:])
+		r, size, ok := s.runeAt(k, final)
+		if !ok {
+			return k, undecided
+		}
 		if !isCloser(r) {
 			break
 		}
@@ -190,7 +200,10 @@ func (s *Splitter) terminator(i int, final bool) (int, int) {
 	if cjk {
 		return k, boundary
 	}
-	next, _ := utf8.DecodeRuneInString(buf[k:])
+	next, _, ok := s.runeAt(k, final)
+	if !ok {
+		return k, undecided
+	}
 	if !isSpace(next) {
 		return k, noBoundary
 	}
@@ -208,8 +221,10 @@ func (s *Splitter) terminator(i int, final bool) (int, int) {
 // a boundary of its own).
 func (s *Splitter) afterEllipsis(k int, final bool) int {
 	for m := k; m < len(s.buf); {
-		r, size := utf8.DecodeRuneInString(s.buf[m:])
+		r, size, ok := s.runeAt(m, final)
 		switch {
+		case !ok:
+			return undecided
 		case r == '\n':
 			return noBoundary
 		case isSpace(r):
@@ -224,6 +239,16 @@ func (s *Splitter) afterEllipsis(k int, final bool) int {
 		return boundary
 	}
 	return undecided
+}
+
+// runeAt decodes the rune at i; ok is false when buf ends inside it and
+// more input may complete it.
+func (s *Splitter) runeAt(i int, final bool) (r rune, size int, ok bool) {
+	if !final && !utf8.FullRuneInString(s.buf[i:]) {
+		return 0, 0, false
+	}
+	r, size = utf8.DecodeRuneInString(s.buf[i:])
+	return r, size, true
 }
 
 // notFullStop reports whether the "." at i ends an abbreviation, an initial

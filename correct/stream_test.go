@@ -1,0 +1,277 @@
+package correct
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// follow writes chunks to a session and closes it.
+func follow(t *testing.T, c *Corrector, r Request, chunks ...string) (Outcome, error, *collector) {
+	t.Helper()
+	var got collector
+	s := c.Follow(context.Background(), r, got.emit)
+	for _, ch := range chunks {
+		if err := s.Write(ch); err != nil {
+			out, cerr := s.Close()
+			return out, errors.Join(err, cerr), &got
+		}
+	}
+	out, err := s.Close()
+	return out, err, &got
+}
+
+func TestFollowPrefixGrows(t *testing.T) {
+	m := &fakeModel{by: upper}
+	c := newTestCorrector(t, m, nil, nil)
+	out, err, got := follow(t, c, Request{Mode: ModeStream, Question: "Q"}, "First one. Sec", "ond one.\n", "Third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "FIRST ONE. SECOND ONE.\nTHIRD"
+	if out.Text != want || got.text() != want || !out.Corrected || out.Sentences != 3 {
+		t.Fatalf("outcome %+v emitted %q", out, got.text())
+	}
+	var prefixes, sentences []string
+	for _, p := range m.calls() {
+		pre, sen := streamFields(t, p)
+		prefixes, sentences = append(prefixes, pre), append(sentences, sen)
+	}
+	if want := []string{"", "FIRST ONE.", "FIRST ONE. SECOND ONE."}; !slices.Equal(prefixes, want) {
+		t.Errorf("prefixes %q, want %q", prefixes, want)
+	}
+	if want := []string{"First one.", "Second one.", "Third"}; !slices.Equal(sentences, want) {
+		t.Errorf("sentences %q, want %q", sentences, want)
+	}
+	if !strings.HasPrefix(m.calls()[0], "<start_of_turn>user\n##Question: Q | ") {
+		t.Errorf("prompt %q", m.calls()[0])
+	}
+}
+
+func TestFollowCodePassesThrough(t *testing.T) {
+	m := &fakeModel{by: upper}
+	c := newTestCorrector(t, m, nil, nil)
+	code := "```python\nprint('do not. touch me!')\n```\n"
+	out, err, got := follow(t, c, Request{Mode: ModeStream}, "Run this:\n", code[:9], code[9:], "then stop.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "RUN THIS:\n" + code + "THEN STOP."
+	if out.Text != want || got.text() != want {
+		t.Fatalf("got %q, want %q", got.text(), want)
+	}
+	for _, p := range m.calls() {
+		if _, s := streamFields(t, p); strings.Contains(s, "touch") || strings.Contains(s, "```") {
+			t.Errorf("code sent to the model: %q", s)
+		}
+	}
+	if len(m.calls()) != 2 {
+		t.Errorf("%d model calls, want 2", len(m.calls()))
+	}
+}
+
+// TestFollowEmitsBeforeLaterText checks that a corrected sentence is emitted
+// while the upstream is still streaming, and that Write does not wait for
+// the model.
+func TestFollowEmitsBeforeLaterText(t *testing.T) {
+	release := make(chan struct{})
+	m := &fakeModel{by: func(ctx context.Context, p string) (string, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		return upper(ctx, p)
+	}}
+	c := newTestCorrector(t, m, nil, nil)
+	emitted := make(chan string, 10)
+	s := c.Follow(context.Background(), Request{Mode: ModeStream}, func(text string) error {
+		emitted <- text
+		return nil
+	})
+	// The model is blocked: these Writes must return anyway.
+	for _, ch := range []string{"One. ", "Two. ", "Thr"} {
+		if err := s.Write(ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	if got := <-emitted; got != "ONE." {
+		t.Fatalf("first emit %q", got)
+	}
+	if got := <-emitted; got != " TWO." {
+		t.Fatalf("second emit %q", got)
+	}
+	// Both corrections were emitted before the rest of the answer arrived.
+	if err := s.Write("ee."); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Close()
+	if err != nil || out.Text != "ONE. TWO. THREE." {
+		t.Fatalf("%+v %v", out, err)
+	}
+}
+
+func TestFollowFallbackKeepsSentences(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	m := &fakeModel{by: func(ctx context.Context, p string) (string, error) {
+		mu.Lock()
+		n++
+		k := n
+		mu.Unlock()
+		if k == 2 {
+			return "", errors.New("boom")
+		}
+		return upper(ctx, p)
+	}}
+	c := newTestCorrector(t, m, nil, nil)
+	out, err, _ := follow(t, c, Request{Mode: ModeStream}, "one. two. three. four.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Text != "ONE. two. three. four." || out.Fallback != FallbackBackend || out.Sentences != 4 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if len(m.calls()) != 2 {
+		t.Errorf("%d model calls after a fallback, want 2", len(m.calls()))
+	}
+}
+
+func TestFollowFailClosed(t *testing.T) {
+	m := &fakeModel{by: fail(errors.New("boom"))}
+	c := newTestCorrector(t, m, nil, nil)
+	var got collector
+	s := c.Follow(context.Background(), Request{Mode: ModeStream, FailClosed: true}, got.emit)
+	_ = s.Write("one. two. three.")
+	out, err := s.Close()
+	var fe *FallbackError
+	if !errors.As(err, &fe) || fe.Reason != FallbackBackend {
+		t.Fatalf("err %v, want *FallbackError", err)
+	}
+	if out.Text != "" || got.text() != "" {
+		t.Errorf("emitted %q after a fail-closed failure", got.text())
+	}
+	if err := s.Write("more."); !errors.As(err, &fe) {
+		t.Errorf("Write after failure: %v", err)
+	}
+}
+
+func TestFollowParentCancelled(t *testing.T) {
+	started := make(chan struct{})
+	m := &fakeModel{by: block(started)}
+	c := newTestCorrector(t, m, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := c.Follow(ctx, Request{Mode: ModeStream}, func(string) error { return nil })
+	if err := s.Write("Sentence one. Two"); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	cancel()
+	out, err := s.Close()
+	if !errors.Is(err, context.Canceled) || out.Fallback != "" {
+		t.Fatalf("%+v %v, want context.Canceled and no fallback", out, err)
+	}
+	if len(m.ctxErrs) != 1 || !errors.Is(m.ctxErrs[0], context.Canceled) {
+		t.Errorf("backend ctx: %v", m.ctxErrs)
+	}
+}
+
+func TestFollowEmitErrorStops(t *testing.T) {
+	errGone := errors.New("client gone")
+	c := newTestCorrector(t, &fakeModel{by: upper}, nil, nil)
+	s := c.Follow(context.Background(), Request{Mode: ModeStream}, func(string) error { return errGone })
+	_ = s.Write("a. b. c.")
+	if _, err := s.Close(); !errors.Is(err, errGone) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestFollowModeOff(t *testing.T) {
+	m := &fakeModel{by: upper}
+	c := newTestCorrector(t, m, nil, nil)
+	out, err, _ := follow(t, c, Request{Mode: ModeOff}, "a. b.")
+	if err != nil || out.Text != "a. b." || out.Corrected || len(m.calls()) != 0 {
+		t.Fatalf("%+v %v", out, err)
+	}
+}
+
+func TestFollowCache(t *testing.T) {
+	m := &fakeModel{by: upper}
+	c := newTestCorrector(t, m, &memCache{}, nil)
+	first, _, _ := follow(t, c, Request{Mode: ModeStream, Question: "q"}, "one. two.")
+	second, err, got := follow(t, c, Request{Mode: ModeStream, Question: "q"}, "one. two.")
+	if err != nil || first.Cache != "miss" || second.Cache != "hit" || got.text() != first.Text {
+		t.Fatalf("first %+v second %+v emitted %q", first, second, got.text())
+	}
+	if len(m.calls()) != 2 {
+		t.Errorf("%d model calls, want 2", len(m.calls()))
+	}
+	// A different question changes every sentence's key.
+	follow(t, c, Request{Mode: ModeStream, Question: "other"}, "one. two.")
+	if len(m.calls()) != 4 {
+		t.Errorf("%d model calls, want 4", len(m.calls()))
+	}
+}
+
+// fakeUpstream answers guide rounds from a script and records prefixes.
+type fakeUpstream struct {
+	script   []string
+	prefixes []string
+	err      error
+}
+
+func (u *fakeUpstream) Next(_ context.Context, prefix string) (string, bool, error) {
+	u.prefixes = append(u.prefixes, prefix)
+	if u.err != nil {
+		return "", false, u.err
+	}
+	i := len(u.prefixes) - 1
+	if i >= len(u.script) {
+		return "", true, nil
+	}
+	return u.script[i], i == len(u.script)-1, nil
+}
+
+func TestGuide(t *testing.T) {
+	m := &fakeModel{by: upper}
+	c := newTestCorrector(t, m, nil, nil)
+	up := &fakeUpstream{script: []string{"First.", " Second.", "\n- item"}}
+	var got collector
+	out, err := c.Guide(context.Background(), Request{Mode: ModeStream, Question: "q"}, up, got.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "FIRST. SECOND.\n- ITEM"
+	if out.Text != want || got.text() != want || out.Rounds != 3 || out.Truncated {
+		t.Fatalf("outcome %+v", out)
+	}
+	if wantP := []string{"", "FIRST.", "FIRST. SECOND."}; !slices.Equal(up.prefixes, wantP) {
+		t.Errorf("upstream prefixes %q, want %q", up.prefixes, wantP)
+	}
+	var prefixes []string
+	for _, p := range m.calls() {
+		pre, _ := streamFields(t, p)
+		prefixes = append(prefixes, pre)
+	}
+	if wantP := []string{"", "FIRST.", "FIRST. SECOND."}; !slices.Equal(prefixes, wantP) {
+		t.Errorf("model prefixes %q, want %q", prefixes, wantP)
+	}
+}
+
+func TestGuideMaxRoundsAndErrors(t *testing.T) {
+	c := newTestCorrector(t, &fakeModel{by: upper}, nil, func(cfg *Config) { cfg.MaxRounds = 2 })
+	up := &fakeUpstream{script: []string{"a.", " b.", " c.", " d."}}
+	out, err := c.Guide(context.Background(), Request{Mode: ModeStream}, up, func(string) error { return nil })
+	if err != nil || !out.Truncated || out.Rounds != 2 || out.Text != "A. B." {
+		t.Fatalf("%+v %v", out, err)
+	}
+	boom := errors.New("upstream down")
+	_, err = c.Guide(context.Background(), Request{Mode: ModeStream}, &fakeUpstream{err: boom}, func(string) error { return nil })
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+}
