@@ -353,14 +353,14 @@ func TestGoOpenAIUnknownFieldsSurvive(t *testing.T) {
 	client, rec := newGoOpenAIClient(ps)
 	fx := up.fx
 	_, err := client.CreateChatCompletion(context.Background(), openai.ChatCompletionRequest{
-		Model:              fx.Model,
-		Messages:           clientMessages,
-		ChatTemplateKwargs: map[string]any{"enable_thinking": false, "nested": map[string]any{"k": []int{1, 2}}},
-		GuidedChoice:       []string{"yes", "no"},
-		LogitBias:          map[string]int{"50256": -100},
-		Metadata:           map[string]string{"trace": "ünïcode ✓"},
-		Store:              true,
-		Seed:               new(int),
+		Model:                           fx.Model,
+		Messages:                        clientMessages,
+		ChatTemplateKwargs:              map[string]any{"enable_thinking": false, "nested": map[string]any{"k": []int{1, 2}}},
+		ChatCompletionRequestExtensions: openai.ChatCompletionRequestExtensions{GuidedChoice: []string{"yes", "no"}},
+		LogitBias:                       map[string]int{"50256": -100},
+		Metadata:                        map[string]string{"trace": "ünïcode ✓"},
+		Store:                           true,
+		Seed:                            new(int),
 	})
 	if err != nil {
 		t.Fatalf("CreateChatCompletion: %v", err)

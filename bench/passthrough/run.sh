@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# run.sh builds the passthrough benchmark's processes, starts them on free
+# loopback ports, measures direct (the mock), the floor
+# (httputil.ReverseProxy) and aligngate in interleaved rounds, prints a
+# Markdown table and stops everything.
+#
+# Usage: bench/passthrough/run.sh [loadgen flags...]
+#   e.g. bench/passthrough/run.sh -n 2000 -c 64 -d 2s -rounds 3
+#
+# Environment:
+#   OUT=bench/out   where binaries, logs and the report (passthrough.md) go
+#   CHUNKS=20       content deltas per streamed mock answer
+#   PIN=0           1: pin with taskset, mock and load generator on CPU 0,
+#                   floor and aligngate on CPU 1 (see bench/RESULTS.md)
+#   NO_ALIGNGATE=0  1: measure only direct and floor
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-bench/out}
+CHUNKS=${CHUNKS:-20}
+PIN=${PIN:-0}
+NO_ALIGNGATE=${NO_ALIGNGATE:-0}
+mkdir -p "$OUT"
+
+go build -o "$OUT/" ./bench/passthrough/cmd/mock ./bench/passthrough/cmd/floor ./bench/passthrough/cmd/loadgen
+if [[ $NO_ALIGNGATE != 1 ]]; then
+	go build -o "$OUT/aligngate" ./cmd/aligngate
+fi
+
+mapfile -t ports < <("$OUT/loadgen" -free-ports 3)
+mock_port=${ports[0]} floor_port=${ports[1]} ag_port=${ports[2]}
+
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# Command prefixes pinning to CPU 0 or 1 when PIN=1. Background jobs are
+# simple commands so that $! is the process itself and cleanup reaches it.
+cpu0=() cpu1=()
+if [[ $PIN == 1 ]]; then
+	cpu0=(taskset -c 0) cpu1=(taskset -c 1)
+fi
+
+"${cpu0[@]}" "$OUT/mock" -listen "127.0.0.1:$mock_port" -chunks "$CHUNKS" 2>"$OUT/mock.log" &
+pids+=($!)
+"${cpu1[@]}" "$OUT/floor" -listen "127.0.0.1:$floor_port" -upstream "http://127.0.0.1:$mock_port" 2>"$OUT/floor.log" &
+pids+=($!)
+targets=(-target "direct=http://127.0.0.1:$mock_port/v1" -target "floor=http://127.0.0.1:$floor_port/v1")
+if [[ $NO_ALIGNGATE != 1 ]]; then
+	ALIGNGATE_LOG_LEVEL=warn "${cpu1[@]}" "$OUT/aligngate" serve \
+		--upstream "http://127.0.0.1:$mock_port/v1" --listen "127.0.0.1:$ag_port" 2>"$OUT/aligngate.log" &
+	pids+=($!)
+	targets+=(-target "aligngate=http://127.0.0.1:$ag_port/v1")
+fi
+
+{
+	echo "Run $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty'), $(go env GOVERSION)," \
+		"$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), PIN=$PIN, CHUNKS=$CHUNKS."
+	echo
+	echo "Command: \`bench/passthrough/run.sh $*\`"
+	echo
+	"${cpu0[@]}" "$OUT/loadgen" "${targets[@]}" "$@"
+} | tee "$OUT/passthrough.md"
