@@ -262,7 +262,9 @@ func TestCacheKeyFields(t *testing.T) {
 		"answer":            func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Answer = "a2" },
 		"prefix":            func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Prefix = "p2" },
 		"sentence":          func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Sentence = "s2" },
-		"field boundary":    func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Question, v.Answer = "qa", "" },
+		"field boundary": func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) {
+			v.Question, v.Answer = "qa", ""
+		},
 		"stop boundary": func(_ *string, tm *Template, p *llamacpp.Params, _ *string, _ *promptVars) {
 			p.Stop = []string{"x", "0"}
 		},
