@@ -1,19 +1,60 @@
 package proxy
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/aligngate/aligngate/correct"
 )
 
-// chat serves POST /v1/chat/completions.
+// chat serves POST /v1/chat/completions: a passthrough unless the policy
+// asks for correction and the answer can be corrected.
 func (s *Server) chat(c *gin.Context) {
 	body, rt, ok := s.readRouted(c, true)
 	if !ok {
 		return
 	}
-	s.forward(c, s.pick(rt.Model.value), body)
+	up := s.pick(rt.Model.value)
+	d := s.decide(c, rt)
+	if d.Mode == correct.ModeOff || d.Mode == "" {
+		s.forward(c, up, body)
+		s.record(&job{model: rt.Model.value, dec: d}, 0, summary{})
+		return
+	}
+	j := &job{up: up, body: body, model: rt.Model.value, dec: d}
+	if reason := s.skip(rt, j); reason != "" {
+		c.Header(headerSkipped, reason)
+		c.Header(headerCorrected, "false")
+		s.forward(c, up, body)
+		return
+	}
+	switch {
+	case !rt.Stream:
+		s.correctWhole(c, j)
+	case d.Mode == correct.ModeStream:
+		s.followStream(c, j)
+	default:
+		s.alignStream(c, j)
+	}
+}
+
+// skip parses what correction needs and reports why the answer must pass
+// through untouched, or "".
+func (s *Server) skip(rt routing, j *job) string {
+	if s.corrector == nil {
+		return skipNoModel
+	}
+	if err := json.Unmarshal(j.body, &j.req); err != nil {
+		return skipNoText
+	}
+	if r := j.req.skipReason(rt.Stream && j.dec.Mode == correct.ModeStream); r != "" {
+		return r
+	}
+	j.question = correct.Question(j.req.turns(), s.corrector.Config().MultiTurn)
+	return ""
 }
 
 // completions serves POST /v1/completions.

@@ -70,6 +70,9 @@ type routing struct {
 	Model    stringField `json:"model"`
 	Messages present     `json:"messages"`
 	Stream   bool        `json:"stream"`
+	User     stringField `json:"user"`
+	// Metadata is read for policies only.
+	Metadata lenientMetadata `json:"metadata"`
 }
 
 func parseRouting(body []byte) (routing, error) {

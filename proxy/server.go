@@ -5,6 +5,7 @@
 package proxy
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aligngate/aligngate/config"
+	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/policies"
+	"github.com/aligngate/aligngate/telemetry"
 	"github.com/aligngate/aligngate/proxy/wire"
 )
 
@@ -22,6 +26,17 @@ type Options struct {
 	Logger *slog.Logger
 	// Transport overrides the upstream transport built from the config.
 	Transport http.RoundTripper
+	// Policies decides each request's correction; nil corrects nothing.
+	Policies *policies.Engine
+	// Corrector corrects answers; nil passes every answer through with
+	// X-Aligngate-Skipped: no_backend when a policy asked for correction.
+	Corrector *correct.Corrector
+	// Recorder receives experiment records; nil records nothing.
+	Recorder policies.Recorder
+	// Telemetry observes requests; nil is telemetry.Nop().
+	Telemetry *telemetry.Telemetry
+	// Ready, when set, is asked by /readyz in addition to the upstreams.
+	Ready func() error
 }
 
 // Server is an aligngate proxy. It is safe for concurrent use.
@@ -31,6 +46,11 @@ type Server struct {
 	upstreams []*upstream
 	transport http.RoundTripper
 	handler   http.Handler
+	policies  *policies.Engine
+	corrector *correct.Corrector
+	recorder  policies.Recorder
+	tel       *telemetry.Telemetry
+	ready     func() error
 }
 
 // New builds a Server from a validated config.
@@ -38,9 +58,18 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if cfg == nil {
 		return nil, errors.New("proxy: nil config")
 	}
-	s := &Server{cfg: cfg, logger: opts.Logger, transport: opts.Transport}
+	s := &Server{
+		cfg: cfg, logger: opts.Logger, transport: opts.Transport, policies: opts.Policies,
+		corrector: opts.Corrector, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready,
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.tel == nil {
+		s.tel = telemetry.Nop()
+	}
+	if s.policies == nil {
+		s.policies = policies.NewEngine(nil)
 	}
 	for i, u := range cfg.Upstreams {
 		up, err := newUpstream(u)
@@ -55,7 +84,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.transport == nil {
 		s.transport = newTransport(cfg.Timeouts)
 	}
-	s.handler = s.routes()
+	s.handler = s.tel.Wrap(s.routes())
 	return s, nil
 }
 
@@ -83,6 +112,7 @@ func (s *Server) routes() http.Handler {
 	r.Use(s.recover)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(s.tel.MetricsHandler()))
 	r.Any("/v1/*path", s.v1)
 	r.NoRoute(func(c *gin.Context) {
 		msg := fmt.Sprintf("Unknown request URL: %s %s.", c.Request.Method, c.Request.URL.Path)
@@ -135,9 +165,12 @@ func (s *Server) healthz(c *gin.Context) {
 
 func (s *Server) readyz(c *gin.Context) {
 	c.Header("Content-Type", "application/json")
-	if len(s.upstreams) == 0 {
-		c.String(http.StatusServiceUnavailable, `{"status":"no upstream"}`)
-		return
+	if s.ready != nil {
+		if err := s.ready(); err != nil {
+			b, _ := json.Marshal(map[string]string{"status": "not ready", "reason": err.Error()})
+			c.String(http.StatusServiceUnavailable, string(b))
+			return
+		}
 	}
 	c.String(http.StatusOK, `{"status":"ready"}`)
 }

@@ -13,7 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aligngate/aligngate/config"
+	"github.com/aligngate/aligngate/telemetry"
 )
 
 // upstream is one configured OpenAI-compatible server.
@@ -133,6 +138,10 @@ type exchange struct {
 	cancel context.CancelCauseFunc
 	idle   *time.Timer
 	gap    time.Duration
+	start  time.Time
+	ttfb   time.Duration
+	span   trace.Span
+	done   func(*exchange)
 }
 
 func (e *exchange) Read(p []byte) (int, error) {
@@ -150,17 +159,39 @@ func (e *exchange) Close() error {
 	e.idle.Stop()
 	err := e.resp.Body.Close()
 	e.cancel(nil)
+	e.done(e)
 	return err
 }
 
 // do sends c upstream. The returned exchange must be closed.
 func (s *Server) do(ctx context.Context, c call) (*exchange, error) {
+	start := time.Now()
+	ctx, span := s.tel.Tracer.Start(ctx, "upstream "+c.up.name, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("aligngate.upstream", c.up.name), attribute.String("url.path", c.suffix)))
 	ctx, cancel := context.WithCancelCause(ctx)
 	ctx, stop := context.WithTimeoutCause(ctx, c.timeout.Total, context.DeadlineExceeded)
+	release := func(cause error) { stop(); cancel(cause) }
+	req, err := s.newUpstreamRequest(ctx, c)
+	if err == nil {
+		var resp *http.Response
+		if resp, err = s.transport.RoundTrip(req); err == nil {
+			e := &exchange{resp: resp, ctx: ctx, cancel: release, gap: c.timeout.Idle, start: start, ttfb: time.Since(start), span: span, done: s.upstreamDone}
+			span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode),
+				attribute.Int64("aligngate.upstream.ttfb_ms", e.ttfb.Milliseconds()))
+			e.idle = time.AfterFunc(c.timeout.Idle, func() { cancel(errIdle) })
+			return e, nil
+		}
+	}
+	span.RecordError(err)
+	span.SetStatus(codes.Error, "upstream call failed")
+	span.End()
+	release(nil)
+	return nil, err
+}
+
+func (s *Server) newUpstreamRequest(ctx context.Context, c call) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, c.method, c.up.target(c.suffix, c.query).String(), bodyReader(c.body))
 	if err != nil {
-		stop()
-		cancel(nil)
 		return nil, fmt.Errorf("build upstream request: %w", err)
 	}
 	copyHeader(req.Header, c.header)
@@ -171,18 +202,25 @@ func (s *Server) do(ctx context.Context, c call) (*exchange, error) {
 	if c.noGzip {
 		req.Header.Del("Accept-Encoding")
 	}
+	s.tel.InjectHeaders(ctx, req.Header)
 	req.ContentLength = int64(len(c.body))
-	req.Host = ""
-	resp, err := s.transport.RoundTrip(req)
-	if err != nil {
-		stop()
-		cancel(nil)
-		return nil, err
-	}
-	e := &exchange{resp: resp, ctx: ctx, gap: c.timeout.Idle}
-	e.cancel = func(cause error) { stop(); cancel(cause) }
-	e.idle = time.AfterFunc(c.timeout.Idle, func() { cancel(errIdle) })
-	return e, nil
+	return req, nil
+}
+
+// upstreamDone records a finished exchange in telemetry.
+func (s *Server) upstreamDone(e *exchange) {
+	d := time.Since(e.start)
+	info := telemetry.Info(e.ctx)
+	var route string
+	info.Update(func(i *telemetry.RequestInfo) {
+		route = i.Route
+		if i.UpstreamTTFB == 0 {
+			i.UpstreamTTFB = e.ttfb
+		}
+		i.Upstream += d
+	})
+	s.tel.Metrics.Upstream(e.ctx, route, e.resp.StatusCode, d, e.ttfb)
+	e.span.End()
 }
 
 func bodyReader(b []byte) io.Reader {

@@ -1,0 +1,175 @@
+package proxy
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/policies"
+	"github.com/aligngate/aligngate/telemetry"
+)
+
+// Response headers that tell the client what aligngate did.
+const (
+	headerMode       = "X-Aligngate-Mode"
+	headerCorrected  = "X-Aligngate-Corrected"
+	headerCorrMs     = "X-Aligngate-Correction-Ms"
+	headerFallback   = "X-Aligngate-Fallback"
+	headerSkipped    = "X-Aligngate-Skipped"
+	headerCache      = "X-Aligngate-Cache"
+	headerArm        = policies.ArmHeader
+	headerExperiment = "X-Aligngate-Experiment"
+)
+
+// decide asks the policies what to do with a request and annotates
+// telemetry with the answer.
+func (s *Server) decide(c *gin.Context, rt routing) policies.Decision {
+	ctx := c.Request.Context()
+	_, span := s.tel.Tracer.Start(ctx, "policy.decide")
+	r := c.Request
+	d := s.policies.Decide(policies.Facts{
+		Model:      rt.Model.value,
+		Route:      r.URL.Path,
+		ClientKey:  bearer(r.Header.Get("Authorization")),
+		User:       rt.User.value,
+		Header:     r.Header.Get,
+		Metadata:   rt.Metadata,
+		ModeHeader: r.Header.Get(headerMode),
+	})
+	span.End()
+	info := telemetry.Info(ctx)
+	info.Update(func(i *telemetry.RequestInfo) {
+		i.Model, i.Mode, i.Arm, i.Experiment = rt.Model.value, d.Mode, d.Arm, d.Experiment
+	})
+	if d.Arm != "" {
+		c.Header(headerArm, d.Arm)
+		c.Header(headerExperiment, d.Experiment)
+		s.tel.Metrics.Assignment(ctx, d.Experiment, d.Arm)
+	}
+	c.Header(headerMode, d.Mode)
+	return d
+}
+
+func bearer(auth string) string {
+	if k, ok := strings.CutPrefix(auth, "Bearer "); ok {
+		return strings.TrimSpace(k)
+	}
+	return ""
+}
+
+// correctionRequest turns a decision into the corrector's request.
+func correctionRequest(d policies.Decision, question string) correct.Request {
+	return correct.Request{
+		Mode: d.Mode, Backend: d.Backend, Template: d.Template, Question: question,
+		Temperature: d.Temperature, TopP: d.TopP, MaxTokens: d.MaxTokens, Budget: d.Budget,
+		FailClosed: d.FailClosed, NoCache: !d.Cache,
+	}
+}
+
+// summary aggregates the outcomes of every corrected choice of one answer.
+type summary struct {
+	corrected bool
+	fallback  string
+	cache     string
+	dur       time.Duration
+}
+
+func (s *summary) add(o correct.Outcome) {
+	s.corrected = s.corrected || o.Corrected
+	if s.fallback == "" {
+		s.fallback = o.Fallback
+	}
+	if s.cache == "" || o.Cache != "hit" {
+		s.cache = o.Cache
+	}
+	s.dur += o.Duration
+}
+
+// setHeaders writes the outcome headers of a whole (non-stream) answer.
+func (s summary) setHeaders(h http.Header) {
+	h.Set(headerCorrected, strconv.FormatBool(s.corrected))
+	h.Set(headerCorrMs, strconv.FormatInt(s.dur.Milliseconds(), 10))
+	if s.fallback != "" {
+		h.Set(headerFallback, s.fallback)
+	}
+	if s.cache != "" {
+		h.Set(headerCache, s.cache)
+	}
+}
+
+// report is the "aligngate" extension member added to a corrected choice
+// (non-stream) or to a choice's final chunk (stream). OpenAI clients ignore
+// unknown members.
+type report struct {
+	Mode         string  `json:"mode"`
+	Corrected    bool    `json:"corrected"`
+	CorrectionMs int64   `json:"correction_ms"`
+	Fallback     string  `json:"fallback,omitempty"`
+	Cache        string  `json:"cache,omitempty"`
+	Original     *string `json:"original,omitempty"`
+}
+
+func newReport(mode string, o correct.Outcome, original string, includeOriginal bool) *report {
+	r := &report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache}
+	// A stream that fell back after corrected text went out carries the
+	// original, so the answer is never lost.
+	if includeOriginal || (o.Fallback != "" && o.Partial) {
+		r.Original = &original
+	}
+	return r
+}
+
+// observe records a correction's outcome in telemetry.
+func (s *Server) observeCtx(ctx context.Context, d policies.Decision, o correct.Outcome) {
+	outcome := "unchanged"
+	switch {
+	case o.Fallback != "":
+		outcome = "fallback_" + o.Fallback
+	case o.Corrected:
+		outcome = "corrected"
+	}
+	backend := d.Backend
+	if backend == "" && s.corrector != nil {
+		backend = s.corrector.Config().Backend
+	}
+	s.tel.Metrics.Correction(ctx, d.Mode, backend, outcome, o.Duration, o.TokensOut)
+	if o.Cache != "" {
+		s.tel.Metrics.Cache(ctx, o.Cache)
+	}
+	telemetry.Info(ctx).Update(func(i *telemetry.RequestInfo) {
+		i.Corrected = i.Corrected || o.Corrected
+		if o.Fallback != "" {
+			i.Fallback = o.Fallback
+		}
+		if o.Cache != "" {
+			i.Cache = o.Cache
+		}
+	})
+}
+
+// answerPair is one choice's original and served text, for records.
+type answerPair struct{ original, corrected string }
+
+// record appends the experiment record of an enrolled request.
+func (s *Server) record(j *job, upstreamMs int64, sum summary) {
+	if s.recorder == nil || j.dec.Experiment == "" {
+		return
+	}
+	rec := j.dec.NewRecord(j.model, time.Now())
+	rec.UpstreamMS = upstreamMs
+	rec.CorrectionMS = sum.dur.Milliseconds()
+	rec.Cache = sum.cache
+	rec.Corrected = sum.corrected
+	rec.Fallback = sum.fallback != ""
+	rec.FallbackReason = sum.fallback
+	rec.Question = j.question
+	if len(j.answers) > 0 {
+		rec.OriginalAnswer, rec.CorrectedAnswer = j.answers[0].original, j.answers[0].corrected
+	}
+	s.recorder.Record(rec)
+}

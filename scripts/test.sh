@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# test.sh runs aligngate's whole test suite on a fresh machine: it installs
+# what the tests need (redis-server from Debian, the llama.cpp libraries and
+# the OpenAI Node SDK from npm), starts a Redis server on a free loopback
+# port, and runs `go test -race ./...`. Tests that need a service fail, never
+# skip, when CI=true.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if ((${#need_apt[@]})); then
+	echo "== installing ${need_apt[*]} from Debian"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+echo "== llama.cpp libraries"
+bash scripts/install-llama.sh "$repo/.llama/lib"
+export YZMA_LIB="$repo/.llama/lib"
+
+echo "== OpenAI Node SDK"
+if [[ ! -d test/node/node_modules/openai ]]; then
+	npm ci --prefix test/node --no-audit --no-fund --loglevel=error
+fi
+
+echo "== redis-server"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+	echo $((20000 + RANDOM % 20000)))
+redis_dir="$(mktemp -d)"
+redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$redis_dir" --daemonize no >"$redis_dir/log" 2>&1 &
+redis_pid=$!
+trap 'kill $redis_pid 2>/dev/null; wait $redis_pid 2>/dev/null; rm -rf "$redis_dir"' EXIT
+for _ in $(seq 50); do
+	redis-cli -p "$port" ping >/dev/null 2>&1 && break
+	sleep 0.1
+done
+redis-cli -p "$port" ping >/dev/null || { cat "$redis_dir/log"; echo "redis-server did not start" >&2; exit 1; }
+export ALIGNGATE_REDIS_ADDR="127.0.0.1:$port"
+
+echo "== go vet"
+go vet ./...
+echo "== go test -race ./..."
+go test -race -count=1 -timeout 20m "$@" ./...
