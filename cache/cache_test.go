@@ -81,6 +81,14 @@ func do(t testing.TB, c *cache.Cache, key string, comp *counter) string {
 	return outcome
 }
 
+// expect runs do and fails t unless the outcome is want.
+func expect(t testing.TB, c *cache.Cache, key string, comp *counter, want, when string) {
+	t.Helper()
+	if got := do(t, c, key, comp); got != want {
+		t.Fatalf("%s: Do(%s) outcome = %s, want %s", when, key, got, want)
+	}
+}
+
 // eventually polls cond until it holds or a generous deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
@@ -95,8 +103,12 @@ func eventually(t testing.TB, what string, cond func() bool) {
 
 func TestDoHitMiss(t *testing.T) {
 	backends := map[string]func(t *testing.T) cache.Config{
-		"memory":  func(t *testing.T) cache.Config { return testConfig(t, "") },
-		"redis":   func(t *testing.T) cache.Config { c := testConfig(t, cachetest.RedisURL(t)); c.MemoryBytes = -1; return c },
+		"memory": func(t *testing.T) cache.Config { return testConfig(t, "") },
+		"redis": func(t *testing.T) cache.Config {
+			c := testConfig(t, cachetest.RedisURL(t))
+			c.MemoryBytes = -1
+			return c
+		},
 		"layered": func(t *testing.T) cache.Config { return testConfig(t, cachetest.RedisURL(t)) },
 	}
 	for name, cfg := range backends {
@@ -107,9 +119,7 @@ func TestDoHitMiss(t *testing.T) {
 				key, want string
 			}{{"k1", cache.OutcomeMiss}, {"k1", cache.OutcomeHit}, {"k2", cache.OutcomeMiss}, {"k1", cache.OutcomeHit}, {"k2", cache.OutcomeHit}}
 			for i, s := range steps {
-				if got := do(t, c, s.key, comp); got != s.want {
-					t.Fatalf("step %d Do(%s) outcome = %s, want %s", i, s.key, got, s.want)
-				}
+				expect(t, c, s.key, comp, s.want, fmt.Sprint("step ", i))
 			}
 			if n := comp.calls.Load(); n != 2 {
 				t.Fatalf("compute ran %d times, want 2", n)
@@ -197,35 +207,11 @@ func TestTwoReplicasShareRedis(t *testing.T) {
 	cfg := testConfig(t, url)
 	a, b := newCache(t, cfg), newCache(t, cfg) // separate clients, as two proxies
 	comp := &counter{text: "shared"}
-	if got := do(t, a, "k", comp); got != cache.OutcomeMiss {
-		t.Fatalf("replica A first Do = %s, want miss", got)
-	}
-	if got := do(t, b, "k", comp); got != cache.OutcomeHit {
-		t.Fatalf("replica B Do = %s, want hit from A's entry", got)
-	}
+	expect(t, a, "k", comp, cache.OutcomeMiss, "replica A")
+	expect(t, b, "k", comp, cache.OutcomeHit, "replica B, A's entry")
 	if comp.calls.Load() != 1 {
 		t.Fatalf("compute ran %d times, want 1", comp.calls.Load())
 	}
-}
-
-// runConcurrent starts n Do calls spread over caches and returns their
-// results once all are done.
-func runConcurrent(t *testing.T, caches []*cache.Cache, n int, comp *counter) []string {
-	t.Helper()
-	var wg sync.WaitGroup
-	outcomes := make([]string, n)
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			var text string
-			text, outcomes[i], errs[i] = caches[i%len(caches)].Do(context.Background(), "same", "m", comp.compute)
-			if errs[i] == nil && text != comp.text {
-				errs[i] = fmt.Errorf("text %q", text)
-			}
-		})
-	}
-	t.Cleanup(wg.Wait)
-	return outcomes
 }
 
 func TestSingleFlightInProcess(t *testing.T) {
@@ -297,9 +283,7 @@ func TestLockHolderDiesWaitersCompute(t *testing.T) {
 		t.Fatal(err)
 	}
 	comp := &counter{text: "after expiry"}
-	if got := do(t, c, "k", comp); got != cache.OutcomeMiss {
-		t.Fatalf("outcome = %s, want miss", got)
-	}
+	expect(t, c, "k", comp, cache.OutcomeMiss, "lock expired")
 	if comp.calls.Load() != 1 || c.Stats().LockWaits != 1 {
 		t.Fatalf("computes = %d, lock waits = %d; want 1, 1", comp.calls.Load(), c.Stats().LockWaits)
 	}

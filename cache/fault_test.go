@@ -45,23 +45,15 @@ func TestRedisDownThenBack(t *testing.T) {
 				}
 			})
 
-			if got := do(t, c, "k1", comp); got != cache.OutcomeMiss {
-				t.Fatalf("before outage: %s, want miss", got)
-			}
-			if got := do(t, c, "k1", comp); got != cache.OutcomeHit {
-				t.Fatalf("before outage: %s, want hit", got)
-			}
+			expect(t, c, "k1", comp, cache.OutcomeMiss, "before outage")
+			expect(t, c, "k1", comp, cache.OutcomeHit, "before outage")
 			srv.Stop()
-			if got := do(t, c, "k2", comp); got != cache.OutcomeError {
-				t.Fatalf("during outage, new key: %s, want error", got)
-			}
+			expect(t, c, "k2", comp, cache.OutcomeError, "during outage, new key")
 			want := cache.OutcomeError
 			if memory {
 				want = cache.OutcomeHit // the memory layer still has it
 			}
-			if got := do(t, c, "k1", comp); got != want {
-				t.Fatalf("during outage, old key: %s, want %s", got, want)
-			}
+			expect(t, c, "k1", comp, want, "during outage, old key")
 			if c.Stats().StoreErrors == 0 {
 				t.Fatal("store errors not counted")
 			}
@@ -70,9 +62,7 @@ func TestRedisDownThenBack(t *testing.T) {
 				_, outcome, err := c.Do(context.Background(), "k3", "m", comp.compute)
 				return err == nil && outcome == cache.OutcomeMiss
 			})
-			if got := do(t, c, "k3", comp); got != cache.OutcomeHit {
-				t.Fatalf("after restart: %s, want hit", got)
-			}
+			expect(t, c, "k3", comp, cache.OutcomeHit, "after restart")
 			close(stop)
 			bg.Wait()
 			if bgFailures.Load() != 0 || bgCalls.Load() == 0 {
@@ -197,5 +187,21 @@ func TestNewSucceedsWhileRedisDown(t *testing.T) {
 	defer r.Close()
 	if err := r.Ping(context.Background()); !errors.Is(err, cache.ErrStore) {
 		t.Fatalf("Ping = %v, want ErrStore", err)
+	}
+}
+
+func TestLayeredBackfillsFront(t *testing.T) {
+	srv := cachetest.StartRedis(t)
+	cfg := testConfig(t, srv.URL())
+	cfg.Timeout = 200 * time.Millisecond
+	a, b := newCache(t, cfg), newCache(t, cfg)
+	comp := &counter{text: "t"}
+	expect(t, a, "k", comp, cache.OutcomeMiss, "A")
+	expect(t, b, "k", comp, cache.OutcomeHit, "B from Redis")
+	srv.Stop()
+	// B's memory layer was filled by the Redis hit, so it needs no Redis now.
+	expect(t, b, "k", comp, cache.OutcomeHit, "B with Redis down")
+	if comp.calls.Load() != 1 || b.Stats().StoreErrors != 0 {
+		t.Fatalf("computes = %d, B store errors = %d; want 1, 0", comp.calls.Load(), b.Stats().StoreErrors)
 	}
 }

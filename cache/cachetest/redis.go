@@ -8,6 +8,7 @@ package cachetest
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -43,7 +44,7 @@ func RedisURL(t testing.TB) string {
 
 // Server is a redis-server process owned by one test, for fault tests.
 type Server struct {
-	t    testing.TB
+	t    testing.TB // nil for Start's servers
 	bin  string
 	port int
 	dir  string
@@ -53,27 +54,42 @@ type Server struct {
 	exited chan error // receives the process's exit once
 }
 
+// ErrNoRedisServer means redis-server is not on PATH.
+var ErrNoRedisServer = errors.New("cachetest: redis-server not on PATH")
+
 // StartRedis starts a private redis-server on a free loopback port,
 // without persistence, and stops it at t's cleanup.
 func StartRedis(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	s, err := Start(t.TempDir())
+	if errors.Is(err, ErrNoRedisServer) {
 		unavailable(t, "redis-server not on PATH and %s unset", EnvAddr)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
-	var lastErr error
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.t = t
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start is StartRedis for programs (benchmarks): the caller stops the
+// server. dir holds the server's working files.
+func Start(dir string) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, ErrNoRedisServer
+	}
+	s := &Server{bin: bin, dir: dir}
 	for range 5 { // the free port may be taken between pick and bind
-		if s.port, lastErr = freePort(); lastErr != nil {
+		if s.port, err = freePort(); err != nil {
 			continue
 		}
-		if lastErr = s.start(); lastErr == nil {
-			t.Cleanup(s.Stop)
-			return s
+		if err = s.start(); err == nil {
+			return s, nil
 		}
 	}
-	t.Fatalf("cachetest: start redis-server: %v", lastErr)
-	return nil
+	return nil, fmt.Errorf("cachetest: start redis-server: %w", err)
 }
 
 // Addr returns host:port.
@@ -94,9 +110,13 @@ func (s *Server) Stop() {
 	s.proc = nil
 }
 
-// Restart stops the server and starts an empty one on the same port.
+// Restart stops the server and starts an empty one on the same port. It
+// fails the test that started the server (panics for Start's) if the
+// port cannot be bound again.
 func (s *Server) Restart() {
-	s.t.Helper()
+	if s.t != nil {
+		s.t.Helper()
+	}
 	s.Stop()
 	deadline := time.Now().Add(startWait)
 	for {
@@ -105,6 +125,9 @@ func (s *Server) Restart() {
 			return
 		}
 		if time.Now().After(deadline) {
+			if s.t == nil {
+				panic(fmt.Sprintf("cachetest: restart redis-server on %s: %v", s.Addr(), err))
+			}
 			s.t.Fatalf("cachetest: restart redis-server on %s: %v", s.Addr(), err)
 		}
 		time.Sleep(50 * time.Millisecond)
