@@ -94,3 +94,5 @@ func fallbackReason(budget context.Context, err error) string {
 func isBusy(err error) bool {
 	return errors.Is(err, ErrBusy) || errors.Is(err, llamacpp.ErrQueueFull)
 }
+
+var _ error = (*FallbackError)(nil)

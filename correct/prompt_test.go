@@ -172,3 +172,11 @@ func TestStreamCleaner(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	set, _ := newTemplateSet(nil)
+	v := promptVars{Question: strings.Repeat("question ", 50), Prefix: strings.Repeat("prefix ", 200), Sentence: "The sentence."}
+	for b.Loop() {
+		_ = set[TemplateStreamGemma].render(v)
+	}
+}

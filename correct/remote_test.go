@@ -130,15 +130,17 @@ func TestRemoteErrors(t *testing.T) {
 		handler func(http.ResponseWriter, *http.Request)
 		is      error
 	}{
-		{"500", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "kaput", 500) }, nil},
-		{"429", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "slow down", 429) }, ErrBusy},
-		{"503", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "loading", 503) }, ErrBusy},
+		{"500", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "kaput", http.StatusInternalServerError) }, nil},
+		{"429", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "slow down", http.StatusTooManyRequests) }, ErrBusy},
+		{"503", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "loading", http.StatusServiceUnavailable) }, ErrBusy},
 		{"context", func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, `{"error":"the request exceeds the available context size"}`, 400)
+			http.Error(w, `{"error":"the request exceeds the available context size"}`, http.StatusBadRequest)
 		}, ErrTooLong},
 		{"garbage", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "data: {not json\n\n") }, ErrBadStream},
 		{"truncated", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `data: {"choices":[{"text":"x"}]}`+"\n\n") }, ErrBadStream},
-		{"in-band error", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `data: {"error":{"message":"oom"}}`+"\n\n") }, nil},
+		{"in-band error", func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprint(w, `data: {"error":{"message":"oom"}}`+"\n\n")
+		}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

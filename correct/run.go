@@ -43,10 +43,11 @@ type result struct {
 	err       error // fatal: parent ctx, onToken, or fail-closed *FallbackError
 }
 
-// outcome converts r into an Outcome for the original text.
+// outcome converts r into an Outcome for the original text. Whitespace
+// around the original, which cleaning removes, does not count as a change.
 func (r result) outcome(original string) Outcome {
 	return Outcome{
-		Text: r.text, Corrected: r.text != original, Fallback: r.fallback, Partial: r.partial,
+		Text: r.text, Corrected: r.fallback == "" && r.text != strings.TrimSpace(original), Fallback: r.fallback, Partial: r.partial,
 		Cache: r.cache, TokensIn: r.tokensIn, TokensOut: r.tokensOut,
 	}
 }

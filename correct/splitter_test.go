@@ -133,3 +133,15 @@ func FuzzSplitter(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSplitter(b *testing.B) {
+	text := strings.Repeat("The U.S. economy grew 3.2% in Q1, e.g. in retail. Dr. Smith said \"Good.\" Then:\n1. First item.\n- bullet\n```go\nx := 1.5\n```\n", 20)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		s := NewSplitter()
+		for i := 0; i < len(text); i += 4 { // token-sized deltas
+			s.Write(text[i:min(i+4, len(text))])
+		}
+		s.Flush()
+	}
+}

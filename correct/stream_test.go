@@ -10,24 +10,24 @@ import (
 )
 
 // follow writes chunks to a session and closes it.
-func follow(t *testing.T, c *Corrector, r Request, chunks ...string) (Outcome, error, *collector) {
+func follow(t *testing.T, c *Corrector, r Request, chunks ...string) (Outcome, *collector, error) {
 	t.Helper()
 	var got collector
 	s := c.Follow(context.Background(), r, got.emit)
 	for _, ch := range chunks {
 		if err := s.Write(ch); err != nil {
 			out, cerr := s.Close()
-			return out, errors.Join(err, cerr), &got
+			return out, &got, errors.Join(err, cerr)
 		}
 	}
 	out, err := s.Close()
-	return out, err, &got
+	return out, &got, err
 }
 
 func TestFollowPrefixGrows(t *testing.T) {
 	m := &fakeModel{by: upper}
 	c := newTestCorrector(t, m, nil, nil)
-	out, err, got := follow(t, c, Request{Mode: ModeStream, Question: "Q"}, "First one. Sec", "ond one.\n", "Third")
+	out, got, err := follow(t, c, Request{Mode: ModeStream, Question: "Q"}, "First one. Sec", "ond one.\n", "Third")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestFollowCodePassesThrough(t *testing.T) {
 	m := &fakeModel{by: upper}
 	c := newTestCorrector(t, m, nil, nil)
 	code := "```python\nprint('do not. touch me!')\n```\n"
-	out, err, got := follow(t, c, Request{Mode: ModeStream}, "Run this:\n", code[:9], code[9:], "then stop.")
+	out, got, err := follow(t, c, Request{Mode: ModeStream}, "Run this:\n", code[:9], code[9:], "then stop.")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestFollowFallbackKeepsSentences(t *testing.T) {
 		return upper(ctx, p)
 	}}
 	c := newTestCorrector(t, m, nil, nil)
-	out, err, _ := follow(t, c, Request{Mode: ModeStream}, "one. two. three. four.")
+	out, _, err := follow(t, c, Request{Mode: ModeStream}, "one. two. three. four.")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestFollowEmitErrorStops(t *testing.T) {
 func TestFollowModeOff(t *testing.T) {
 	m := &fakeModel{by: upper}
 	c := newTestCorrector(t, m, nil, nil)
-	out, err, _ := follow(t, c, Request{Mode: ModeOff}, "a. b.")
+	out, _, err := follow(t, c, Request{Mode: ModeOff}, "a. b.")
 	if err != nil || out.Text != "a. b." || out.Corrected || len(m.calls()) != 0 {
 		t.Fatalf("%+v %v", out, err)
 	}
@@ -203,7 +203,7 @@ func TestFollowCache(t *testing.T) {
 	m := &fakeModel{by: upper}
 	c := newTestCorrector(t, m, &memCache{}, nil)
 	first, _, _ := follow(t, c, Request{Mode: ModeStream, Question: "q"}, "one. two.")
-	second, err, got := follow(t, c, Request{Mode: ModeStream, Question: "q"}, "one. two.")
+	second, got, err := follow(t, c, Request{Mode: ModeStream, Question: "q"}, "one. two.")
 	if err != nil || first.Cache != "miss" || second.Cache != "hit" || got.text() != first.Text {
 		t.Fatalf("first %+v second %+v emitted %q", first, second, got.text())
 	}

@@ -1,0 +1,104 @@
+package correct
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aligngate/aligngate/llamacpp"
+	"github.com/aligngate/aligngate/llamacpp/gguf"
+)
+
+// The local engine satisfies the interfaces declared here.
+var (
+	_ Model        = (*llamacpp.Engine)(nil)
+	_ TokenCounter = (*llamacpp.Engine)(nil)
+	_ Identifier   = (*llamacpp.Engine)(nil)
+)
+
+// openEngine opens the real llama.cpp engine on the tiny random model. It
+// skips without the libraries (YZMA_LIB), and fails instead under CI=true.
+func openEngine(t *testing.T, contextSize int) *llamacpp.Engine {
+	t.Helper()
+	dir := os.Getenv("YZMA_LIB")
+	if _, err := os.Stat(filepath.Join(dir, "libllama.so")); dir == "" || err != nil {
+		msg := "llama.cpp libraries not found: run scripts/install-llama.sh and export YZMA_LIB=$PWD/.llama/lib"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := gguf.WriteLlama(path, gguf.TinySpec()); err != nil {
+		t.Fatal(err)
+	}
+	e, err := llamacpp.Open(llamacpp.Config{ModelPath: path, LibDir: dir, ContextSize: contextSize, Parallel: 2, Threads: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+func TestAlignWithEngine(t *testing.T) {
+	e := openEngine(t, 512)
+	c := newTestCorrector(t, e, &memCache{}, nil)
+	r := Request{Question: "What is the capital of France?", Answer: "Paris is the capital of France."}
+	var got collector
+	first, err := c.Align(context.Background(), r, got.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch first.Fallback {
+	case "":
+		if first.Text == "" || got.text() != first.Text || first.TokensIn == 0 {
+			t.Errorf("outcome %+v, emitted %q", first, got.text())
+		}
+	case FallbackEmpty:
+		if first.Text != r.Answer {
+			t.Errorf("fallback text %q", first.Text)
+		}
+	default:
+		t.Fatalf("unexpected fallback: %+v", first)
+	}
+	// Greedy decoding is deterministic, so an uncached rerun agrees.
+	r.NoCache = true
+	again, err := c.Align(context.Background(), r, nil)
+	if err != nil || again.Text != first.Text {
+		t.Errorf("greedy rerun %q (%v), first %q", again.Text, err, first.Text)
+	}
+}
+
+func TestFollowWithEngine(t *testing.T) {
+	e := openEngine(t, 512)
+	c := newTestCorrector(t, e, nil, nil)
+	var got collector
+	s := c.Follow(context.Background(), Request{Mode: ModeStream, Question: "Say hi."}, got.emit)
+	for _, ch := range []string{"Hi there.\n", "```\nx.\n```\n", "Bye."} {
+		if err := s.Write(ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := s.Close()
+	if err != nil || out.Sentences != 2 || got.text() != out.Text || !strings.Contains(out.Text, "```\nx.\n```\n") {
+		t.Fatalf("%+v %v", out, err)
+	}
+}
+
+func TestEngineTooLongAndCancel(t *testing.T) {
+	e := openEngine(t, 64)
+	c := newTestCorrector(t, e, nil, nil)
+	long := strings.Repeat("a long answer ", 40)
+	out, err := c.Align(context.Background(), Request{Answer: long}, nil)
+	if err != nil || out.Fallback != FallbackTooLong || out.Text != long {
+		t.Errorf("too long: %+v %v", out, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Align(ctx, Request{Answer: "short."}, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
