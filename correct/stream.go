@@ -52,10 +52,7 @@ func (st *streamer) handle(ctx context.Context, seg Segment) error {
 		st.prefix = joinPrefix(st.prefix, core)
 		return st.write(seg.Text)
 	}
-	j := st.j
-	j.vars = promptVars{Question: st.question, Prefix: st.prefix, Sentence: core}
-	j.original = core
-	res := st.c.run(ctx, j)
+	res := st.correct(ctx, core)
 	st.tally(res)
 	if res.err != nil {
 		return res.err
@@ -65,6 +62,32 @@ func (st *streamer) handle(ctx context.Context, seg Segment) error {
 	}
 	st.prefix = joinPrefix(st.prefix, res.text)
 	return st.write(lead + res.text + trail)
+}
+
+// correct corrects one sentence. When the prompt does not fit the model
+// context, the prefix shown to the model is cut to its later half (at a
+// word boundary), repeatedly, before giving up with too_long.
+func (st *streamer) correct(ctx context.Context, sentence string) result {
+	j := st.j
+	j.original = sentence
+	prefix := st.prefix
+	for {
+		j.vars = promptVars{Question: st.question, Prefix: prefix, Sentence: sentence}
+		res := st.c.run(ctx, j)
+		if res.fallback != FallbackTooLong || prefix == "" {
+			return res
+		}
+		prefix = laterHalf(prefix)
+	}
+}
+
+// laterHalf returns the words of s after its middle.
+func laterHalf(s string) string {
+	i := strings.IndexFunc(s[len(s)/2:], isSpace)
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimLeftFunc(s[len(s)/2+i:], isSpace)
 }
 
 // tally adds a sentence's result to the outcome.

@@ -275,3 +275,19 @@ func TestGuideMaxRoundsAndErrors(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestFollowLongPrefixIsCut(t *testing.T) {
+	m := counterModel{&fakeModel{by: upper}, 70}
+	c := newTestCorrector(t, m, nil, nil)
+	answer := strings.TrimSpace(strings.Repeat("Short words here. ", 12)) + " Last one."
+	out, _, err := follow(t, c, Request{Mode: ModeStream}, answer)
+	if err != nil || out.Fallback != "" || out.Text != strings.ToUpper(answer) {
+		t.Fatalf("%+v %v", out, err)
+	}
+	calls := m.calls()
+	prefix, sentence := streamFields(t, calls[len(calls)-1])
+	full := strings.ToUpper(strings.TrimSuffix(answer, " Last one."))
+	if sentence != "Last one." || prefix == "" || !strings.HasSuffix(prefix, "SHORT WORDS HERE.") || len(prefix) >= len(full) {
+		t.Errorf("last prompt prefix %q sentence %q: want a cut prefix ending in the last revision", prefix, sentence)
+	}
+}
