@@ -24,6 +24,17 @@ var (
 	unlockScript  = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`)
 )
 
+// After tripAfter consecutive failures the store fails fast for openFor
+// instead of spending its timeout on every call; the first call after
+// that probes Redis again. A success resets it: no state sticks.
+const (
+	tripAfter = 3
+	openFor   = time.Second
+)
+
+// errOpen is returned while Redis is skipped after repeated failures.
+var errOpen = errors.New("skipped after repeated failures")
+
 // Redis is a Store and Locker on a Redis server, Sentinel group or
 // Cluster. Every operation is bounded by the configured timeout; failures
 // are logged at most once per 10s, and the client reconnects by itself.
@@ -32,7 +43,11 @@ type Redis struct {
 	timeout time.Duration
 	log     *rateLog
 	logger  *slog.Logger
-	failing atomic.Bool
+	now     func() time.Time
+
+	failing   atomic.Bool
+	failures  atomic.Int32 // consecutive
+	openUntil atomic.Int64 // unix nanoseconds; 0: closed
 }
 
 // NewRedis connects to cfg.RedisURL (see Config.RedisURL for the forms).
@@ -54,12 +69,16 @@ func NewRedis(cfg Config, logger *slog.Logger) (*Redis, error) {
 		timeout: cfg.Timeout,
 		log:     newRateLog(logger, logEvery),
 		logger:  logger,
+		now:     time.Now,
 	}, nil
 }
 
 // Get returns the entry under key, ErrMiss if absent, an error wrapping
 // ErrMiss and ErrCorrupt if the value is not an entry, or ErrStore.
 func (r *Redis) Get(ctx context.Context, key string) (Entry, error) {
+	if err := r.allow("get"); err != nil {
+		return Entry{}, err
+	}
 	opCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	b, err := r.client.Get(opCtx, key).Bytes()
@@ -85,6 +104,9 @@ func (r *Redis) Set(ctx context.Context, key string, e Entry, ttl time.Duration)
 	if err != nil {
 		return err
 	}
+	if err := r.allow("set"); err != nil {
+		return err
+	}
 	opCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	if err := r.client.Set(opCtx, key, b, ttl).Err(); err != nil {
@@ -96,6 +118,9 @@ func (r *Redis) Set(ctx context.Context, key string, e Entry, ttl time.Duration)
 
 // Lock takes the lock key with token for ttl if nobody holds it.
 func (r *Redis) Lock(ctx context.Context, key, token string, ttl time.Duration) (bool, error) {
+	if err := r.allow("lock"); err != nil {
+		return false, err
+	}
 	opCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	ok, err := r.client.SetNX(opCtx, key, token, ttl).Result()
@@ -108,6 +133,9 @@ func (r *Redis) Lock(ctx context.Context, key, token string, ttl time.Duration) 
 
 // Refresh extends the lock to ttl if token still holds it.
 func (r *Redis) Refresh(ctx context.Context, key, token string, ttl time.Duration) (bool, error) {
+	if err := r.allow("refresh lock"); err != nil {
+		return false, err
+	}
 	opCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	n, err := refreshScript.Run(opCtx, r.client, []string{key}, token, ttl.Milliseconds()).Int()
@@ -120,6 +148,9 @@ func (r *Redis) Refresh(ctx context.Context, key, token string, ttl time.Duratio
 
 // Unlock releases the lock if token still holds it.
 func (r *Redis) Unlock(ctx context.Context, key, token string) error {
+	if err := r.allow("unlock"); err != nil {
+		return err
+	}
 	opCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	if err := unlockScript.Run(opCtx, r.client, []string{key}, token).Err(); err != nil && !errors.Is(err, redis.Nil) {
@@ -147,10 +178,22 @@ func (r *Redis) Close() error {
 	return nil
 }
 
-// fail wraps err and logs it (rate-limited) unless the caller left.
+// allow returns an error while Redis is skipped after repeated failures.
+func (r *Redis) allow(op string) error {
+	if until := r.openUntil.Load(); until != 0 && r.now().UnixNano() < until {
+		return fmt.Errorf("%w: redis %s: %w", ErrStore, op, errOpen)
+	}
+	return nil
+}
+
+// fail wraps err, counts it toward skipping Redis and logs it
+// (rate-limited) unless the caller left, which is no fault of Redis.
 func (r *Redis) fail(ctx context.Context, op string, err error) error {
 	if ctx.Err() == nil {
 		r.failing.Store(true)
+		if r.failures.Add(1) >= tripAfter {
+			r.openUntil.Store(r.now().Add(openFor).UnixNano())
+		}
 		r.log.Warn("cache: redis unavailable, going on uncached", slog.String("op", op), slog.Any("err", err))
 	}
 	return fmt.Errorf("%w: redis %s: %w", ErrStore, op, err)
@@ -159,8 +202,24 @@ func (r *Redis) fail(ctx context.Context, op string, err error) error {
 // ok notes a successful round trip, logging once when Redis is back.
 func (r *Redis) ok() {
 	if r.failing.Load() && r.failing.CompareAndSwap(true, false) {
+		r.failures.Store(0)
+		r.openUntil.Store(0)
 		r.logger.Info("cache: redis reachable again")
 	}
+}
+
+// RouteRedisLogs sends go-redis's own messages (failed dials, ...) to
+// logger at debug level instead of stderr, where an outage would flood
+// them. go-redis keeps its logger process-wide, so only main should call
+// this, once.
+func RouteRedisLogs(logger *slog.Logger) {
+	redis.SetLogger(redisLog{logger})
+}
+
+type redisLog struct{ logger *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.DebugContext(ctx, fmt.Sprintf(format, v...), slog.String("component", "go-redis"))
 }
 
 // redisOptions holds the parsed options of exactly one client kind.
