@@ -16,13 +16,24 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/aligngate/aligngate/cache"
+	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/llamacpp"
+	"github.com/aligngate/aligngate/policies"
+	"github.com/aligngate/aligngate/telemetry"
 )
 
 // Config is the whole configuration of one aligngate process.
 type Config struct {
-	Server    Server     `yaml:"server"`
-	Upstreams []Upstream `yaml:"upstreams"`
-	Timeouts  Timeouts   `yaml:"timeouts"`
+	Server    Server           `yaml:"server"`
+	Upstreams []Upstream       `yaml:"upstreams"`
+	Timeouts  Timeouts         `yaml:"timeouts"`
+	Correct   correct.Config   `yaml:"correct"`
+	LlamaCpp  llamacpp.Config  `yaml:"llamacpp"`
+	Cache     cache.Config     `yaml:"cache"`
+	Policies  policies.Config  `yaml:"policies"`
+	Telemetry telemetry.Config `yaml:"telemetry"`
 }
 
 // Server configures the listening side.
@@ -51,8 +62,8 @@ type Upstream struct {
 	// upstream go to the first upstream.
 	Models []string `yaml:"models"`
 	// Drive selects how Stream Aligner drives this upstream: "follow"
-	// (default, any upstream) or "guide" (upstream accepts an assistant
-	// prefix to continue).
+	// (any upstream) or "guide" (upstream accepts an assistant prefix to
+	// continue). Default: correct.drive.
 	Drive string `yaml:"drive"`
 }
 
@@ -88,11 +99,6 @@ func (c *Config) SetDefaults() {
 	}
 	if len(c.Upstreams) == 0 {
 		c.Upstreams = []Upstream{{Name: "openai", BaseURL: "https://api.openai.com/v1"}}
-	}
-	for i := range c.Upstreams {
-		if c.Upstreams[i].Drive == "" {
-			c.Upstreams[i].Drive = "follow"
-		}
 	}
 	setDuration(&c.Timeouts.Connect, 5*time.Second)
 	setDuration(&c.Timeouts.FirstByte, 60*time.Second)

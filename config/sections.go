@@ -1,7 +1,59 @@
 package config
 
+import (
+	"fmt"
+)
+
 // setSectionDefaults fills the defaults of the sections owned by lower packages.
-func (c *Config) setSectionDefaults() {}
+func (c *Config) setSectionDefaults() {
+	c.Correct.SetDefaults()
+	c.LlamaCpp.SetDefaults()
+	c.Cache.SetDefaults()
+	c.Policies.SetDefaults()
+	c.Telemetry.SetDefaults()
+}
 
 // validateSections validates the sections owned by lower packages.
-func (c *Config) validateSections() []error { return nil }
+func (c *Config) validateSections() []error {
+	var errs []error
+	add := func(section string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		}
+	}
+	add("correct", c.Correct.Validate())
+	add("llamacpp", c.LlamaCpp.Validate())
+	add("cache", c.Cache.Validate())
+	add("policies", c.Policies.Validate())
+	add("telemetry", c.Telemetry.Validate())
+	return errs
+}
+
+// Redacted returns a copy safe to log: keys and URLs with passwords blanked.
+func (c *Config) Redacted() *Config {
+	r := *c
+	r.Upstreams = append([]Upstream(nil), c.Upstreams...)
+	for i := range r.Upstreams {
+		if r.Upstreams[i].APIKey != "" {
+			r.Upstreams[i].APIKey = "REDACTED"
+		}
+	}
+	r.Correct = c.Correct.Redacted()
+	r.Cache = c.Cache.Redacted()
+	r.Telemetry = c.Telemetry.Redacted()
+	return &r
+}
+
+// Secrets lists every configured secret, for log scrubbing.
+func (c *Config) Secrets() []string {
+	var s []string
+	for _, u := range c.Upstreams {
+		if u.APIKey != "" {
+			s = append(s, u.APIKey)
+		}
+	}
+	if c.Correct.Remote.APIKey != "" {
+		s = append(s, c.Correct.Remote.APIKey)
+	}
+	return s
+}

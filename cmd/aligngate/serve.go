@@ -10,13 +10,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/aligngate/aligngate/config"
-	"github.com/aligngate/aligngate/proxy"
+	"github.com/aligngate/aligngate/llamacpp"
+	"github.com/aligngate/aligngate/policies"
 )
 
 // serveFlags are the command-line overrides of the config file.
@@ -25,6 +28,12 @@ type serveFlags struct {
 	listen   string
 	upstream string
 	logLevel string
+	mode     string
+	model    string
+	url      string
+	template string
+	redis    string
+	libDir   string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
@@ -34,7 +43,13 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.config, "config", "", "config `file` (default: embedded defaults)")
 	fs.StringVar(&f.listen, "listen", "", "listen `address`, e.g. :8080 (overrides server.listen)")
 	fs.StringVar(&f.upstream, "upstream", "", "upstream base `URL`, e.g. http://127.0.0.1:8000/v1 (replaces upstreams)")
-	fs.StringVar(&f.logLevel, "log-level", envOr("ALIGNGATE_LOG_LEVEL", "info"), "log `level`: debug, info, warn, error")
+	fs.StringVar(&f.logLevel, "log-level", os.Getenv("ALIGNGATE_LOG_LEVEL"), "log `level`: debug, info, warn, error (overrides telemetry.log.level)")
+	fs.StringVar(&f.mode, "mode", "", "default correction `mode`: off, aligner or stream (overrides policies.default.mode)")
+	fs.StringVar(&f.model, "aligner-model", "", "local GGUF correction model `path` (overrides llamacpp.model_path)")
+	fs.StringVar(&f.url, "aligner-url", "", "remote OpenAI-compatible /v1/completions base `URL` (overrides correct.remote.base_url)")
+	fs.StringVar(&f.template, "aligner-template", "", "Aligner prompt template `name` (overrides correct.template)")
+	fs.StringVar(&f.redis, "redis", "", "Redis `URL` for the shared correction cache (overrides cache.redis_url)")
+	f.libDir = os.Getenv("YZMA_LIB")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return f, errUsage
@@ -45,13 +60,6 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 		return f, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	return f, nil
-}
-
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return def
 }
 
 // loadConfig reads the file (or the defaults) and applies the flags, which
@@ -67,6 +75,7 @@ func loadConfig(f serveFlags) (*config.Config, error) {
 	if f.upstream != "" {
 		cfg.Upstreams = []config.Upstream{{Name: "default", BaseURL: f.upstream}}
 	}
+	f.apply(cfg)
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
@@ -74,20 +83,29 @@ func loadConfig(f serveFlags) (*config.Config, error) {
 	return cfg, nil
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+// apply sets the flags that override config keys.
+func (f serveFlags) apply(cfg *config.Config) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	set(&cfg.Telemetry.Log.Level, f.logLevel)
+	set(&cfg.Policies.Default.Mode, f.mode)
+	set(&cfg.LlamaCpp.ModelPath, f.model)
+	set(&cfg.Correct.Remote.BaseURL, f.url)
+	set(&cfg.Correct.Template, f.template)
+	set(&cfg.Cache.RedisURL, f.redis)
+	if f.url != "" && f.model == "" && cfg.LlamaCpp.ModelPath == "" {
+		cfg.Correct.Backend = "remote"
+	}
+	if f.libDir != "" && (cfg.LlamaCpp.LibDir == "" || cfg.LlamaCpp.LibDir == llamacpp.DefaultLibDir) {
+		cfg.LlamaCpp.LibDir = f.libDir
+	}
 }
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	f, err := parseServeFlags(args, stderr)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(f.logLevel, stderr)
 	if err != nil {
 		return err
 	}
@@ -96,11 +114,42 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
-	srv, err := proxy.New(cfg, proxy.Options{Logger: logger})
+	a, err := build(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	return serveUntilDone(ctx, srv.HTTPServer(), logger, cfg)
+	defer a.close(context.Background())
+	if f.config != "" {
+		go a.reloadPolicies(ctx, f)
+	}
+	return serveUntilDone(ctx, a.srv.HTTPServer(), a.tel.Logger, cfg)
+}
+
+// reloadPolicies applies policy changes on file change and on SIGHUP.
+func (a *app) reloadPolicies(ctx context.Context, f serveFlags) {
+	load := func() (*policies.Config, error) {
+		cfg, err := loadConfig(f)
+		if err != nil {
+			return nil, err
+		}
+		return &cfg.Policies, nil
+	}
+	go a.policies.Watch(ctx, f.config, time.Second, load, a.tel.Logger)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := a.policies.Reload(load); err != nil {
+				a.tel.Logger.Error("policy reload rejected; the old policy stays", "err", err)
+			} else {
+				a.tel.Logger.Info("policies reloaded on SIGHUP")
+			}
+		}
+	}
 }
 
 // serveUntilDone serves until ctx ends, then drains in-flight requests.

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aligngate/aligngate/cache"
+	"github.com/aligngate/aligngate/config"
+	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/llamacpp"
+	"github.com/aligngate/aligngate/policies"
+	"github.com/aligngate/aligngate/proxy"
+	"github.com/aligngate/aligngate/telemetry"
+)
+
+// app is everything one serve process runs, in start order; close stops it
+// in reverse.
+type app struct {
+	tel      *telemetry.Telemetry
+	engine   *llamacpp.Engine
+	cache    *cache.Cache
+	recorder *policies.AsyncRecorder
+	policies *policies.Engine
+	srv      *proxy.Server
+}
+
+// build wires the packages together from a validated config.
+func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, error) {
+	a := &app{}
+	var err error
+	if a.tel, err = telemetry.New(ctx, cfg.Telemetry, telemetry.Options{LogWriter: logOut, Secrets: cfg.Secrets()}); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	log := a.tel.Logger
+	corrector, err := a.buildCorrector(cfg, log)
+	if err != nil {
+		a.close(context.Background())
+		return nil, err
+	}
+	a.policies = policies.NewEngine(&cfg.Policies)
+	if a.recorder, err = policies.NewRecorder(cfg.Policies.Records, log); err != nil {
+		a.close(context.Background())
+		return nil, fmt.Errorf("policies.records: %w", err)
+	}
+	opts := proxy.Options{
+		Logger: log, Policies: a.policies, Corrector: corrector, Recorder: a.recorder, Telemetry: a.tel,
+	}
+	if a.srv, err = proxy.New(cfg, opts); err != nil {
+		a.close(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+// buildCorrector opens the correction backends that the config names. With
+// none configured it returns nil: answers pass through uncorrected.
+func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Corrector, error) {
+	models := map[string]correct.Model{}
+	if cfg.LlamaCpp.ModelPath != "" {
+		e, err := llamacpp.Open(cfg.LlamaCpp, log)
+		if err != nil {
+			return nil, fmt.Errorf("llamacpp: %w", err)
+		}
+		a.engine = e
+		models[correct.BackendLocal] = e
+		if err := a.tel.Metrics.RegisterEngineStats(func() (int, int) {
+			st := e.Stats()
+			return st.QueueDepth, st.BusySequences
+		}); err != nil {
+			return nil, fmt.Errorf("telemetry: %w", err)
+		}
+	}
+	if cfg.Correct.Remote.BaseURL != "" {
+		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		r, err := correct.NewRemote(cfg.Correct.Remote, client, a.tel.InjectHeaders)
+		if err != nil {
+			return nil, fmt.Errorf("correct.remote: %w", err)
+		}
+		models[correct.BackendRemote] = r
+	}
+	if len(models) == 0 {
+		log.Warn("no correction model configured (llamacpp.model_path or correct.remote.base_url): answers pass through uncorrected")
+		return nil, nil
+	}
+	ccfg := cfg.Correct
+	if models[ccfg.Backend] == nil {
+		for name := range models {
+			log.Warn("correct.backend is not configured; using the one that is", "backend", ccfg.Backend, "using", name)
+			ccfg.Backend = name
+		}
+	}
+	var store correct.Cache
+	if c, err := cache.New(cfg.Cache, log); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	} else {
+		a.cache = c
+		store = c
+	}
+	return correct.New(ccfg, models, store, log)
+}
+
+// close releases what build opened, flushing telemetry last.
+func (a *app) close(ctx context.Context) {
+	if a.recorder != nil {
+		_ = a.recorder.Close()
+	}
+	if a.cache != nil {
+		_ = a.cache.Close()
+	}
+	if a.engine != nil {
+		_ = a.engine.Close()
+	}
+	if a.tel != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := a.tel.Shutdown(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Println("telemetry shutdown:", err)
+		}
+	}
+}
