@@ -3,10 +3,14 @@ package correct
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // follow writes chunks to a session and closes it.
@@ -289,5 +293,28 @@ func TestFollowLongPrefixIsCut(t *testing.T) {
 	full := strings.ToUpper(strings.TrimSuffix(answer, " Last one."))
 	if sentence != "Last one." || prefix == "" || !strings.HasSuffix(prefix, "SHORT WORDS HERE.") || len(prefix) >= len(full) {
 		t.Errorf("last prompt prefix %q sentence %q: want a cut prefix ending in the last revision", prefix, sentence)
+	}
+}
+
+func TestFollowFallbackReasons(t *testing.T) {
+	tests := []struct {
+		name   string
+		model  Model
+		budget time.Duration
+		reason string
+	}{
+		{"timeout", &fakeModel{by: block(nil)}, 10 * time.Millisecond, FallbackTimeout},
+		{"busy", &fakeModel{by: fail(fmt.Errorf("engine: %w", llamacpp.ErrQueueFull))}, 0, FallbackBusy},
+		{"too long", counterModel{&fakeModel{by: upper}, 20}, 0, FallbackTooLong},
+		{"error", &fakeModel{by: fail(errors.New("boom"))}, 0, FallbackBackend},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestCorrector(t, tt.model, nil, nil)
+			out, got, err := follow(t, c, Request{Mode: ModeStream, Budget: tt.budget}, "One here. Two ", "here.")
+			if err != nil || out.Fallback != tt.reason || out.Text != "One here. Two here." || got.text() != out.Text {
+				t.Errorf("%+v %v", out, err)
+			}
+		})
 	}
 }
