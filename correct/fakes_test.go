@@ -170,3 +170,10 @@ func (c *collector) text() string {
 	defer c.mu.Unlock()
 	return strings.Join(c.pieces, "")
 }
+
+// generateFunc is a Model whose generation is scripted through onToken.
+type generateFunc func(ctx context.Context, onToken func(string) error) error
+
+func (f generateFunc) Generate(ctx context.Context, _ string, _ llamacpp.Params, onToken func(string) error) (llamacpp.Result, error) {
+	return llamacpp.Result{}, f(ctx, onToken)
+}

@@ -10,6 +10,7 @@ import (
 	"hash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aligngate/aligngate/llamacpp"
@@ -105,45 +106,96 @@ func (c *Corrector) run(ctx context.Context, j job) result {
 	bctx, cancel := context.WithTimeout(ctx, j.budget)
 	defer cancel()
 
-	sc := &streamCleaner{out: j.onToken}
-	ran := false
-	compute := func(cctx context.Context) (string, error) {
-		ran = true
-		r, err := j.model.Generate(cctx, prompt, j.params, sc.piece)
-		res.tokensIn += r.PromptTokens
-		res.tokensOut += r.CompletionTokens
-		if err != nil {
-			return "", err
-		}
-		if text := clean(r.Text); text != "" {
-			return text, nil
-		}
-		return "", fmt.Errorf("%w (raw %q)", ErrEmpty, r.Text)
-	}
+	g := &generation{model: j.model, prompt: prompt, params: j.params, sc: streamCleaner{out: j.onToken}}
 	var text string
 	if j.cache == nil {
-		text, err = compute(bctx)
+		text, err = g.compute(bctx)
 	} else {
 		key := cacheKey(j.modelID, j.tmpl, j.params, j.mode, j.vars)
-		text, res.cache, err = j.cache.Do(bctx, key, j.modelID, compute)
-		if err != nil && !ran && ctx.Err() == nil && bctx.Err() == nil {
+		text, res.cache, err = j.cache.Do(bctx, key, j.modelID, g.compute)
+		if err != nil && !g.started() && ctx.Err() == nil && bctx.Err() == nil {
 			c.log.Warn("correction cache failed, computing without it", "err", err)
 			res.cache = "error"
-			text, err = compute(bctx)
+			text, err = g.compute(bctx)
 		}
 	}
+	ran := g.detach(&res)
 	if err == nil {
-		if err = sc.finish(text, ran); err == nil {
+		if err = g.sc.finish(text, ran); err == nil {
 			res.text = text
 			return res
 		}
 	}
-	res.partial = sc.emitted > 0
-	if sc.outErr != nil {
-		res.err = sc.outErr
+	res.partial = g.sc.emitted > 0
+	if g.sc.outErr != nil {
+		res.err = g.sc.outErr
 		return res
 	}
 	return c.fallback(ctx, j, res, bctx, err)
+}
+
+// generation is one model call. A cache may run compute on its own
+// goroutine and keep it going for other waiters after run returned, so its
+// state is guarded, and once detached it no longer reaches onToken.
+type generation struct {
+	model  Model
+	prompt string
+	params llamacpp.Params
+
+	mu        sync.Mutex
+	detached  bool
+	ran       bool
+	tokensIn  int
+	tokensOut int
+	sc        streamCleaner
+}
+
+// compute generates and cleans the correction; it is the cache's compute
+// function.
+func (g *generation) compute(ctx context.Context) (string, error) {
+	g.mu.Lock()
+	g.ran = true
+	g.mu.Unlock()
+	r, err := g.model.Generate(ctx, g.prompt, g.params, g.piece)
+	g.mu.Lock()
+	g.tokensIn += r.PromptTokens
+	g.tokensOut += r.CompletionTokens
+	g.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	if text := clean(r.Text); text != "" {
+		return text, nil
+	}
+	return "", fmt.Errorf("%w (raw %q)", ErrEmpty, r.Text)
+}
+
+// piece forwards a generated piece unless run has returned.
+func (g *generation) piece(p string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.detached {
+		return nil
+	}
+	return g.sc.piece(p)
+}
+
+// started reports whether compute was called.
+func (g *generation) started() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ran
+}
+
+// detach stops forwarding pieces, adds the token counts to res and reports
+// whether compute ran for this call.
+func (g *generation) detach(res *result) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.detached = true
+	res.tokensIn += g.tokensIn
+	res.tokensOut += g.tokensOut
+	return g.ran
 }
 
 // fallback turns a failed correction into a fail-open result (the original
