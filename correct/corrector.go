@@ -135,10 +135,14 @@ func (c *Corrector) newJob(r Request, mode string, budget time.Duration) (job, e
 			name = c.cfg.StreamTemplate
 		}
 	}
-	t, ok := c.templates[name]
-	if !ok {
-		return job{}, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
+	placeholder := "{answer}"
+	if mode == ModeStream {
+		placeholder = "{sentence}"
 	}
+	if err := c.templates.check(name, placeholder); err != nil {
+		return job{}, fmt.Errorf("correct: %s mode: %w", mode, err)
+	}
+	t := c.templates[name]
 	p := c.cfg.Sampling.params()
 	if r.Temperature != nil {
 		p.Temperature = *r.Temperature

@@ -36,6 +36,9 @@ var (
 	ErrUnknownBackend = errors.New("correct: unknown backend")
 	// ErrUnknownTemplate reports a Request or Config naming no template.
 	ErrUnknownTemplate = errors.New("correct: unknown template")
+	// ErrTemplateMode reports a template used in a mode it has no
+	// placeholder for: {answer} for aligner, {sentence} for stream.
+	ErrTemplateMode = errors.New("correct: template does not fit the mode")
 	// ErrSessionClosed reports a Write after Close.
 	ErrSessionClosed = errors.New("correct: session closed")
 )

@@ -82,7 +82,7 @@ func (s templateSet) check(name, placeholder string) error {
 		return fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
 	}
 	if !strings.Contains(t.Text, placeholder) {
-		return fmt.Errorf("template %q lacks %s", name, placeholder)
+		return fmt.Errorf("%w: template %q lacks %s", ErrTemplateMode, name, placeholder)
 	}
 	return nil
 }

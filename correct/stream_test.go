@@ -318,3 +318,14 @@ func TestFollowFallbackReasons(t *testing.T) {
 		})
 	}
 }
+
+func TestStreamRejectsAlignerTemplate(t *testing.T) {
+	c := newTestCorrector(t, &fakeModel{by: upper}, nil, nil)
+	_, _, err := follow(t, c, Request{Mode: ModeStream, Template: TemplateAlignerV1}, "a. b.")
+	if !errors.Is(err, ErrTemplateMode) {
+		t.Errorf("follow: %v", err)
+	}
+	if _, err := c.Align(context.Background(), Request{Template: TemplateStreamGemma, Answer: "a"}, nil); !errors.Is(err, ErrTemplateMode) {
+		t.Errorf("align: %v", err)
+	}
+}
