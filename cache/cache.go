@@ -7,7 +7,11 @@
 // runs the computation once for all concurrent callers in the process
 // and, with Redis, across replicas through a short lock. The cache is
 // never on the critical path: when a store fails, times out or returns
-// garbage, Do computes the value anyway and reports OutcomeError.
+// garbage, Do computes the value anyway and reports OutcomeError. A miss
+// costs at most two Redis timeouts while Redis hangs (the read, then the
+// write), and after three consecutive failures Redis is skipped for a
+// second at a time, so an outage costs almost nothing per request; the
+// first call after that second probes it again.
 //
 // Keys are built by the caller (a hex digest of everything that
 // determines the output); the cache puts a versioned prefix before them.
@@ -53,11 +57,15 @@ type Stats struct {
 	Shared uint64
 	// LockWaits counts fills that waited for another replica's lock.
 	LockWaits uint64
+	// SavedMs sums the compute time (Entry.ComputeMs) of the entries hits
+	// served: the model time the cache saved.
+	SavedMs uint64
 }
 
 type counters struct {
 	hits, misses, bypasses, errors         atomic.Uint64
 	storeErrors, corrupt, computes, waited atomic.Uint64
+	savedMs                                atomic.Uint64
 }
 
 // Cache answers corrections from a Store, computing each missing one once.
@@ -127,7 +135,7 @@ func (c *Cache) Stats() Stats {
 	return Stats{
 		Hits: c.n.hits.Load(), Misses: c.n.misses.Load(), Bypasses: c.n.bypasses.Load(), Errors: c.n.errors.Load(),
 		StoreErrors: c.n.storeErrors.Load(), Corrupt: c.n.corrupt.Load(), Computes: c.n.computes.Load(),
-		Shared: c.flights.joined.Load(), LockWaits: c.n.waited.Load(),
+		Shared: c.flights.joined.Load(), LockWaits: c.n.waited.Load(), SavedMs: c.n.savedMs.Load(),
 	}
 }
 
@@ -154,12 +162,13 @@ func (c *Cache) Bypass(ctx context.Context, compute func(context.Context) (strin
 // err; compute's error does, as does ctx's when the caller leaves first.
 // An empty key bypasses the cache.
 func (c *Cache) Do(ctx context.Context, key, model string, compute func(context.Context) (string, error)) (text string, outcome string, err error) {
-	if c == nil || key == "" {
+	if c == nil || c.store == nil || key == "" {
 		return c.Bypass(ctx, compute)
 	}
 	e, err := c.store.Get(ctx, c.cfg.Prefix+key)
 	if err == nil {
 		c.n.hits.Add(1)
+		c.saved(e)
 		return e.Text, OutcomeHit, nil
 	}
 	if ctx.Err() != nil {
@@ -178,6 +187,12 @@ func (c *Cache) Do(ctx context.Context, key, model string, compute func(context.
 		return "", outcome, err
 	}
 	return res.text, outcome, res.err
+}
+
+func (c *Cache) saved(e Entry) {
+	if e.ComputeMs > 0 {
+		c.n.savedMs.Add(uint64(e.ComputeMs))
+	}
 }
 
 func (c *Cache) outcome(storeFailed, fromPeer bool) string {
@@ -275,6 +290,7 @@ func (c *Cache) poll(ctx context.Context, key string) (r fillResult, done bool) 
 	e, err := c.store.Get(ctx, c.cfg.Prefix+key)
 	switch {
 	case err == nil:
+		c.saved(e)
 		return fillResult{text: e.Text, fromPeer: true}, true
 	case ctx.Err() != nil:
 		return fillResult{err: ctx.Err()}, true
@@ -292,6 +308,7 @@ func (c *Cache) computeHoldingLock(ctx context.Context, key, lockKey, token, mod
 	}()
 	// The holder before us may have stored it between our miss and our lock.
 	if e, err := c.store.Get(ctx, c.cfg.Prefix+key); err == nil {
+		c.saved(e)
 		return fillResult{text: e.Text, fromPeer: true}
 	}
 	stop := c.keepLock(ctx, lockKey, token)

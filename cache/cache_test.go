@@ -313,7 +313,8 @@ func TestLockWaiterLeavesOnContext(t *testing.T) {
 func TestLockRefreshedWhileComputing(t *testing.T) {
 	addr := cachetest.Redis(t)
 	cfg := testConfig(t, "redis://"+addr)
-	cfg.LockTTL, cfg.LockPoll = 300*time.Millisecond, 10*time.Millisecond
+	// Refreshes come every LockTTL/3; a second TTL leaves slack for a loaded machine.
+	cfg.LockTTL, cfg.LockPoll = time.Second, 10*time.Millisecond
 	c := newCache(t, cfg)
 	rc := rawClient(t, addr)
 	lockKey := cfg.Prefix + "lock:k"
@@ -326,7 +327,7 @@ func TestLockRefreshedWhileComputing(t *testing.T) {
 	eventually(t, "the lock to be taken", func() bool { return rc.Exists(context.Background(), lockKey).Val() == 1 })
 	// Outlive several lock TTLs: the holder must keep refreshing it.
 	first := rc.Get(context.Background(), lockKey).Val()
-	deadline := time.Now().Add(3 * cfg.LockTTL)
+	deadline := time.Now().Add(5 * cfg.LockTTL / 2)
 	for time.Now().Before(deadline) {
 		if got := rc.Get(context.Background(), lockKey).Val(); got != first {
 			t.Fatalf("lock lost while computing: value %q, want %q", got, first)
@@ -393,5 +394,21 @@ func TestComputePanicBecomesError(t *testing.T) {
 	_, _, err := c.Do(context.Background(), "k", "m", func(context.Context) (string, error) { panic("boom") })
 	if !errors.Is(err, cache.ErrComputePanic) {
 		t.Fatalf("err = %v, want ErrComputePanic", err)
+	}
+}
+
+func TestHitCountsSavedComputeTime(t *testing.T) {
+	cfg := testConfig(t, "")
+	m := cache.NewMemory(1 << 20)
+	c := cache.NewWithStore(cfg, m, nil)
+	e := cache.Entry{Text: "stored", Model: "m", Created: time.Now(), ComputeMs: 1234}
+	if err := m.Set(context.Background(), cfg.Prefix+"k", e, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	comp := &counter{text: "stored"}
+	expect(t, c, "k", comp, cache.OutcomeHit, "prefilled")
+	expect(t, c, "k", comp, cache.OutcomeHit, "prefilled again")
+	if st := c.Stats(); st.SavedMs != 2468 || comp.calls.Load() != 0 {
+		t.Fatalf("SavedMs = %d, computes = %d; want 2468, 0", st.SavedMs, comp.calls.Load())
 	}
 }

@@ -37,8 +37,8 @@ type Config struct {
 	// fixed per-entry overhead). Default 64 MiB. A negative value disables
 	// the memory layer; it is only allowed together with RedisURL.
 	MemoryBytes int64 `yaml:"memory_bytes"`
-	// Timeout bounds each Redis operation; past it the request goes on
-	// uncached. Default 100ms.
+	// Timeout bounds each Redis operation (dial, read and write included,
+	// no retries); past it the request goes on uncached. Default 100ms.
 	Timeout time.Duration `yaml:"timeout"`
 	// Lock enables the cross-replica lock: while one replica computes a
 	// correction the others poll for its result instead of computing it
