@@ -49,7 +49,26 @@ func testConfig(t testing.TB, redisURL string) cache.Config {
 	// hits into errors. Fault tests shorten it.
 	c := cache.Config{RedisURL: redisURL, Prefix: "aligngate:test:" + rand.Text()[:8] + ":", Timeout: 2 * time.Second}
 	c.SetDefaults()
+	if redisURL != "" {
+		t.Cleanup(func() { deletePrefix(redisURL, c.Prefix) })
+	}
 	return c
+}
+
+// deletePrefix removes a test's keys from a (possibly shared) server.
+func deletePrefix(redisURL, prefix string) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return
+	}
+	rc := redis.NewClient(opts)
+	defer rc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	keys, _ := rc.Keys(ctx, prefix+"*").Result()
+	if len(keys) > 0 {
+		rc.Del(ctx, keys...)
+	}
 }
 
 func newCache(t testing.TB, cfg cache.Config) *cache.Cache {
