@@ -37,7 +37,7 @@ func main() {
 
 func run(w io.Writer) error {
 	n := flag.Int("n", 20000, "measured operations per mode")
-	warm := flag.Int("warmup", 2000, "unmeasured operations per mode first")
+	warm := flag.Duration("warmup", 500*time.Millisecond, "unmeasured operations per mode first, for this long")
 	size := flag.Int("size", 2048, "bytes of cached text")
 	addr := flag.String("redis", os.Getenv(cachetest.EnvAddr), "Redis host:port (empty: start a private redis-server)")
 	flag.Parse()
@@ -58,9 +58,9 @@ func run(w io.Writer) error {
 	text := strings.Repeat("x", *size)
 	compute := func(context.Context) (string, error) { return text, nil }
 
-	fmt.Fprintf(w, "%d ops per mode after %d warm-up, %d-byte text, GOMAXPROCS=%d, %s\n\n",
+	fmt.Fprintf(w, "%d ops per mode after %s of warm-up, %d-byte text, GOMAXPROCS=%d, %s\n\n",
 		*n, *warm, *size, runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Fprintln(w, "| mode | p50 | p99 | max | mean |")
+	fmt.Fprintln(w, "| mode | p50 µs | p99 µs | max µs | mean µs |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	baseline := func(ctx context.Context) error { _, err := compute(ctx); return err }
 	fmt.Fprintln(w, row("no cache (baseline)", measure(*warm, *n, baseline)))
@@ -84,7 +84,7 @@ func run(w io.Writer) error {
 
 var errNotHit = errors.New("outcome is not hit")
 
-func measureHit(redisURL string, memoryBytes int64, warm, n int, compute func(context.Context) (string, error)) ([]time.Duration, error) {
+func measureHit(redisURL string, memoryBytes int64, warm time.Duration, n int, compute func(context.Context) (string, error)) ([]time.Duration, error) {
 	cfg := cache.Config{RedisURL: redisURL, MemoryBytes: memoryBytes, Prefix: fmt.Sprintf("aligngate:bench:%d:", time.Now().UnixNano())}
 	c, err := cache.New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -109,11 +109,12 @@ func measureHit(redisURL string, memoryBytes int64, warm, n int, compute func(co
 	return lat, failed
 }
 
-// measure runs op warm times, then n timed times, and returns the sorted
-// latencies.
-func measure(warm, n int, op func(context.Context) error) []time.Duration {
+// measure runs op for warm (at least n/10 times), then n timed times,
+// and returns the sorted latencies. A short warm-up leaves the first mode
+// measured with start-up noise (GC, page faults, scheduler).
+func measure(warm time.Duration, n int, op func(context.Context) error) []time.Duration {
 	ctx := context.Background()
-	for range warm {
+	for i, end := 0, time.Now().Add(warm); i < n/10 || time.Now().Before(end); i++ {
 		_ = op(ctx)
 	}
 	lat := make([]time.Duration, n)
@@ -132,7 +133,7 @@ func row(name string, lat []time.Duration) string {
 		sum += d
 	}
 	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	return fmt.Sprintf("| %s | %s | %s | %s | %s |", name, ms(q(0.50)), ms(q(0.99)), ms(lat[len(lat)-1]), ms(sum/time.Duration(len(lat))))
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |", name, us(q(0.50)), us(q(0.99)), us(lat[len(lat)-1]), us(sum/time.Duration(len(lat))))
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.4f ms", float64(d)/float64(time.Millisecond)) }
+func us(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Microsecond)) }
