@@ -175,12 +175,13 @@ func (c *Cache) Do(ctx context.Context, key, model string, compute func(context.
 		return "", OutcomeMiss, ctx.Err()
 	}
 	getFailed := c.note(err)
+	j := job{key: key, model: model, compute: compute}
 	res, err := c.flights.do(ctx, key, func(ctx context.Context) fillResult {
 		if getFailed || c.locker == nil {
 			// Redis just failed us: do not spend another timeout on the lock.
-			return c.computeAndStore(ctx, key, model, compute)
+			return c.computeAndStore(ctx, j)
 		}
-		return c.fillLocked(ctx, key, model, compute)
+		return c.fillLocked(ctx, j)
 	})
 	outcome = c.outcome(getFailed || res.storeFailed, res.fromPeer)
 	if err != nil {
@@ -226,18 +227,24 @@ func (c *Cache) note(err error) bool {
 	}
 }
 
+// job is one value to produce: what Do was called with.
+type job struct {
+	key, model string
+	compute    func(context.Context) (string, error)
+}
+
 // computeAndStore runs compute and stores its result. The store gets a
 // context that outlives the callers, bounded by the store's own timeout,
 // so finished work is kept.
-func (c *Cache) computeAndStore(ctx context.Context, key, model string, compute func(context.Context) (string, error)) fillResult {
+func (c *Cache) computeAndStore(ctx context.Context, j job) fillResult {
 	c.n.computes.Add(1)
 	start := time.Now()
-	text, err := compute(ctx)
+	text, err := j.compute(ctx)
 	if err != nil {
 		return fillResult{err: err}
 	}
-	e := Entry{Text: text, Model: model, Created: start.UTC(), ComputeMs: time.Since(start).Milliseconds()}
-	err = c.store.Set(context.WithoutCancel(ctx), c.cfg.Prefix+key, e, c.cfg.TTL)
+	e := Entry{Text: text, Model: j.model, Created: start.UTC(), ComputeMs: time.Since(start).Milliseconds()}
+	err = c.store.Set(context.WithoutCancel(ctx), c.cfg.Prefix+j.key, e, c.cfg.TTL)
 	return fillResult{text: text, storeFailed: c.note(err)}
 }
 
@@ -245,8 +252,8 @@ func (c *Cache) computeAndStore(ctx context.Context, key, model string, compute 
 // holder's result until it appears, the lock is free again (the holder
 // failed or died and the lock expired) or ctx ends. When the lock store
 // fails it computes without the lock.
-func (c *Cache) fillLocked(ctx context.Context, key, model string, compute func(context.Context) (string, error)) fillResult {
-	lockKey := c.cfg.Prefix + "lock:" + key
+func (c *Cache) fillLocked(ctx context.Context, j job) fillResult {
+	lockKey := c.cfg.Prefix + "lock:" + j.key
 	token := rand.Text()
 	waited := false
 	for {
@@ -256,20 +263,20 @@ func (c *Cache) fillLocked(ctx context.Context, key, model string, compute func(
 				return fillResult{err: ctx.Err()}
 			}
 			c.note(err)
-			r := c.computeAndStore(ctx, key, model, compute)
+			r := c.computeAndStore(ctx, j)
 			r.storeFailed = true
 			return r
 		}
 		if got {
-			return c.computeHoldingLock(ctx, key, lockKey, token, model, compute)
+			return c.computeHoldingLock(ctx, j, lockKey, token)
 		}
 		if !waited {
 			waited = true
 			c.n.waited.Add(1)
 		}
-		if r, done := c.poll(ctx, key); done {
+		if r, done := c.poll(ctx, j.key); done {
 			if r.storeFailed && r.err == nil {
-				r = c.computeAndStore(ctx, key, model, compute)
+				r = c.computeAndStore(ctx, j)
 				r.storeFailed = true
 			}
 			return r
@@ -302,18 +309,18 @@ func (c *Cache) poll(ctx context.Context, key string) (r fillResult, done bool) 
 
 // computeHoldingLock computes while keeping the lock alive, then stores
 // the value before releasing the lock so that waiters find it.
-func (c *Cache) computeHoldingLock(ctx context.Context, key, lockKey, token, model string, compute func(context.Context) (string, error)) fillResult {
+func (c *Cache) computeHoldingLock(ctx context.Context, j job, lockKey, token string) fillResult {
 	defer func() {
 		c.note(c.locker.Unlock(context.WithoutCancel(ctx), lockKey, token))
 	}()
 	// The holder before us may have stored it between our miss and our lock.
-	if e, err := c.store.Get(ctx, c.cfg.Prefix+key); err == nil {
+	if e, err := c.store.Get(ctx, c.cfg.Prefix+j.key); err == nil {
 		c.saved(e)
 		return fillResult{text: e.Text, fromPeer: true}
 	}
 	stop := c.keepLock(ctx, lockKey, token)
 	defer stop()
-	return c.computeAndStore(ctx, key, model, compute)
+	return c.computeAndStore(ctx, j)
 }
 
 // keepLock refreshes the lock every third of its TTL until stop is
