@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -79,7 +81,16 @@ type clientUpstream struct {
 	fx   clientFixture
 	mu   sync.Mutex
 	reqs []clientRequest
+	// gate holds a streamed answer whose request has "user":"gated" after
+	// its first content delta, until the test closes it: a proxy that
+	// buffers the stream never lets the client see that delta.
+	gate chan struct{}
+	// gateTimedOut records that a gated stream went on without the gate.
+	gateTimedOut atomic.Bool
 }
+
+// gateWait bounds how long a gated stream waits for the client.
+const gateWait = 5 * time.Second
 
 func (u *clientUpstream) requests() []clientRequest {
 	u.mu.Lock()
@@ -98,6 +109,7 @@ func (u *clientUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Unlock()
 	var req struct {
 		Model         string `json:"model"`
+		User          string `json:"user"`
 		Stream        bool   `json:"stream"`
 		StreamOptions *struct {
 			IncludeUsage bool `json:"include_usage"`
@@ -111,7 +123,7 @@ func (u *clientUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case req.Model == u.fx.ErrorModel:
 		u.writeError(w, http.StatusBadRequest, u.fx.ErrorMessage)
 	case req.Stream:
-		u.writeStream(w, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		u.writeStream(w, req.StreamOptions != nil && req.StreamOptions.IncludeUsage, req.User == "gated")
 	default:
 		u.writeJSON(w, http.StatusOK, map[string]any{
 			"id": u.fx.ID, "object": "chat.completion", "created": 1700000000, "model": u.fx.Model,
@@ -137,7 +149,7 @@ func (u *clientUpstream) writeError(w http.ResponseWriter, status int, msg strin
 	}})
 }
 
-func (u *clientUpstream) writeStream(w http.ResponseWriter, includeUsage bool) {
+func (u *clientUpstream) writeStream(w http.ResponseWriter, includeUsage, gated bool) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	chunk := func(delta map[string]any, finish any) map[string]any {
@@ -158,7 +170,14 @@ func (u *clientUpstream) writeStream(w http.ResponseWriter, includeUsage bool) {
 		})
 	}
 	rc := http.NewResponseController(w)
-	for _, ev := range events {
+	for i, ev := range events {
+		if gated && i == 2 { // after the role chunk and the first delta
+			select {
+			case <-u.gate:
+			case <-time.After(gateWait):
+				u.gateTimedOut.Store(true)
+			}
+		}
 		b, _ := json.Marshal(ev)
 		fmt.Fprintf(w, "data: %s\n\n", b)
 		_ = rc.Flush()
@@ -171,7 +190,7 @@ func (u *clientUpstream) writeStream(w http.ResponseWriter, includeUsage bool) {
 // defaults (correction off).
 func startClientProxy(t *testing.T) (*clientUpstream, *httptest.Server) {
 	t.Helper()
-	up := &clientUpstream{fx: newClientFixture()}
+	up := &clientUpstream{fx: newClientFixture(), gate: make(chan struct{})}
 	upSrv := httptest.NewServer(up)
 	t.Cleanup(upSrv.Close)
 	cfg := config.Default()
@@ -258,7 +277,7 @@ func TestGoOpenAIStream(t *testing.T) {
 	client, _ := newGoOpenAIClient(ps)
 	fx := up.fx
 	stream, err := client.CreateChatCompletionStream(context.Background(), openai.ChatCompletionRequest{
-		Model: fx.Model, Messages: clientMessages,
+		Model: fx.Model, Messages: clientMessages, User: "gated",
 		StreamOptions: &openai.StreamOptions{IncludeUsage: true},
 	})
 	if err != nil {
@@ -285,11 +304,17 @@ func TestGoOpenAIStream(t *testing.T) {
 			usage = chunk.Usage
 		}
 		for _, c := range chunk.Choices {
+			if text.Len() == 0 && c.Delta.Content != "" {
+				close(up.gate) // the first delta arrived while upstream holds the rest
+			}
 			text.WriteString(c.Delta.Content)
 			if c.FinishReason != "" {
 				finish = c.FinishReason
 			}
 		}
+	}
+	if up.gateTimedOut.Load() {
+		t.Errorf("the first delta reached the client only after the upstream finished: the stream was buffered")
 	}
 	// role chunk + content deltas + finish chunk + usage chunk
 	if want := len(fx.deltas()) + 3; chunks != want {
