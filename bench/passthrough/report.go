@@ -24,7 +24,9 @@ const (
 
 // Report writes res as Markdown: one table of measurements and, when both a
 // "floor" and an "aligngate" target were measured, a verdict table against
-// the targets. Added latency is relative to the first target.
+// the targets. Added latency is relative to the first target. For
+// streams the verdict also holds added time to first byte to the latency
+// target, so that a proxy buffering a stream shows.
 func Report(w io.Writer, res *Result) error {
 	var b strings.Builder
 	c := res.Config
@@ -81,17 +83,22 @@ func writeVerdict(b *strings.Builder, res *Result) {
 			continue
 		}
 		if !header {
-			fmt.Fprintf(b, "\n| mode | floor added p50 ms | aligngate added p50 ms | ratio (≤ %.2f) | floor req/s | aligngate req/s | ratio (≥ %.2f) |\n",
-				MaxAddedP50Ratio, MinThroughputRatio)
-			b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
+			fmt.Fprintf(b, "\n| mode | floor added p50 ms | aligngate added p50 ms | ratio (≤ %.2f) | TTFB ratio (≤ %.2f) | floor req/s | aligngate req/s | ratio (≥ %.2f) |\n",
+				MaxAddedP50Ratio, MaxAddedP50Ratio, MinThroughputRatio)
+			b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
 			header = true
 		}
-		base := m.Targets[0].Latency.P50
-		fAdded, aAdded := floor.Latency.P50-base, ag.Latency.P50-base
+		base := m.Targets[0]
+		fAdded, aAdded := floor.Latency.P50-base.Latency.P50, ag.Latency.P50-base.Latency.P50
 		latRatio := ratio(float64(aAdded), float64(fAdded))
+		ttfb := "—"
+		if m.Mode == ModeStream {
+			r := ratio(float64(ag.TTFB.P50-base.TTFB.P50), float64(floor.TTFB.P50-base.TTFB.P50))
+			ttfb = verdict(r, r <= MaxAddedP50Ratio)
+		}
 		rpsRatio := ratio(ag.Throughput, floor.Throughput)
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %.0f | %.0f | %s |\n", m.Mode, ms(fAdded), ms(aAdded),
-			verdict(latRatio, latRatio <= MaxAddedP50Ratio), floor.Throughput, ag.Throughput,
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.0f | %.0f | %s |\n", m.Mode, ms(fAdded), ms(aAdded),
+			verdict(latRatio, latRatio <= MaxAddedP50Ratio), ttfb, floor.Throughput, ag.Throughput,
 			verdict(rpsRatio, rpsRatio >= MinThroughputRatio))
 	}
 }
