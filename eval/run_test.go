@@ -161,9 +161,16 @@ func TestRunStateSurvivesTornLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
 	if _, ok := st.Lookup("r", Helpfulness, CorrectedFirst); !ok {
 		t.Error("judgement appended after a torn line was lost")
+	}
+	st.Close()
+	if _, err := OpenState(path, "fake-judge"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); len(lines) != 3 {
+		t.Errorf("reopening added blank lines: %q", b)
 	}
 }
 

@@ -68,11 +68,35 @@ func OpenState(path, judge string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eval: state: %w", err)
 	}
-	// Start on a fresh line in case the last run died mid-line.
-	if st, err := s.f.Stat(); err == nil && st.Size() > 0 {
-		_, _ = s.f.Write([]byte("\n"))
+	if err := endLine(path, s.f); err != nil {
+		s.f.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// endLine appends a newline to w if the file at path does not end with
+// one, so a line torn by a crash does not swallow the next judgement.
+func endLine(path string, w *os.File) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("eval: state: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+		return fmt.Errorf("eval: state: %w", err)
+	}
+	if last[0] != '\n' {
+		if _, err := w.Write([]byte("\n")); err != nil {
+			return fmt.Errorf("eval: state: %w", err)
+		}
+	}
+	return nil
 }
 
 // Lookup returns a stored judgement.

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"net/url"
 	"time"
 )
 
@@ -227,3 +228,21 @@ func setIf[T comparable](p *T, v T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Redacted returns a copy safe to log: the password of the records Redis
+// URL is masked. Client keys are digests already.
+func (c Config) Redacted() Config {
+	c.Records.RedisURL = redactURL(c.Records.RedisURL)
+	return c
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

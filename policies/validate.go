@@ -73,16 +73,22 @@ func (c Config) Validate() error {
 	exps := map[string]bool{}
 	for i, e := range c.Experiments {
 		key := root + ".experiments[" + strconv.Itoa(i) + "]"
-		if e.Name == "" {
-			v.add(key+".name", "required")
-		} else if exps[e.Name] {
-			v.add(key+".name", "duplicate experiment name %q", e.Name)
-		}
-		exps[e.Name] = true
+		v.uniqueName(key+".name", "experiment", e.Name, exps)
 		v.experiment(key, e)
 	}
 	v.records(root+".records", c.Records)
 	return errors.Join(v.errs...)
+}
+
+// uniqueName requires a non-empty name not yet in seen, and adds it.
+func (v *validator) uniqueName(key, kind, name string, seen map[string]bool) {
+	switch {
+	case name == "":
+		v.add(key, "required")
+	case seen[name]:
+		v.add(key, "duplicate %s name %q", kind, name)
+	}
+	seen[name] = true
 }
 
 func (v *validator) action(key string, a Action) {
@@ -157,12 +163,7 @@ func (v *validator) experiment(key string, e Experiment) {
 	arms := map[string]bool{}
 	for i, a := range e.Arms {
 		ak := key + ".arms[" + strconv.Itoa(i) + "]"
-		if a.Name == "" {
-			v.add(ak+".name", "required")
-		} else if arms[a.Name] {
-			v.add(ak+".name", "duplicate arm name %q", a.Name)
-		}
-		arms[a.Name] = true
+		v.uniqueName(ak+".name", "arm", a.Name, arms)
 		if a.Weight < 0 || math.IsNaN(a.Weight) || math.IsInf(a.Weight, 0) {
 			v.add(ak+".weight", "%v must be a finite number >= 0", a.Weight)
 		} else {

@@ -168,3 +168,14 @@ rules:
 		t.Errorf("decision: %+v", d)
 	}
 }
+
+func TestRedacted(t *testing.T) {
+	c := Config{Records: RecordsConfig{RedisURL: "redis://user:s3cret@host:6379/0"}}
+	r := c.Redacted()
+	if strings.Contains(r.Records.RedisURL, "s3cret") || !strings.Contains(r.Records.RedisURL, "host:6379") {
+		t.Errorf("Redacted: %q", r.Records.RedisURL)
+	}
+	if c.Records.RedisURL != "redis://user:s3cret@host:6379/0" {
+		t.Error("Redacted modified the original")
+	}
+}
