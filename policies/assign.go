@@ -3,7 +3,6 @@ package policies
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 )
 
 // Assignment is sticky and needs no shared state: a unit's position is
@@ -33,7 +32,7 @@ func enrol(exps []Experiment, f *facts) (*Experiment, *Arm, string) {
 		if arm == nil {
 			continue
 		}
-		return e, arm, hex.EncodeToString(sum[:])
+		return e, arm, hexString(sum)
 	}
 	return nil, nil, ""
 }
@@ -52,14 +51,13 @@ func (e *Experiment) unitValue(f *facts) string {
 	return ""
 }
 
+// unitSum hashes name, a NUL byte and unit; short inputs stay on the stack.
 func unitSum(name, unit string) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte{0})
-	h.Write([]byte(unit))
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
+	var buf [256]byte
+	b := append(buf[:0], name...)
+	b = append(b, 0)
+	b = append(b, unit...)
+	return sha256.Sum256(b)
 }
 
 // position maps a digest to [0,1) using its first 53 bits, so the float

@@ -191,8 +191,14 @@ func (f *facts) clientKeyHash() string {
 // HashKey returns the lowercase hex SHA-256 of a client key, the form in
 // which keys appear in Match.ClientKeys.
 func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
+	return hexString(sha256.Sum256([]byte(key)))
+}
+
+// hexString encodes a digest with a single allocation.
+func hexString(sum [sha256.Size]byte) string {
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }
 
 // fits reports whether the request satisfies every criterion set in m.

@@ -64,11 +64,12 @@ func (e *Engine) Reload(load func() (*Config, error)) error {
 
 // Watch polls path every interval (1s if interval <= 0) until ctx is done
 // and reloads through load whenever the file's size, modification time or
-// content hash changes. Each distinct content is tried once: an invalid
+// content hash changes and then stays unchanged for one more poll (so a
+// half-written file is never loaded). Each distinct content is tried once: an invalid
 // file is logged (with the key at fault) and the old config keeps serving
 // until the file changes again. A missing file is logged once and waited
-// out (editors often replace files by rename). The first poll reloads
-// unconditionally.
+// out (editors often replace files by rename). The file is reloaded once
+// when watching starts, in case it changed since the caller loaded it.
 func (e *Engine) Watch(ctx context.Context, path string, interval time.Duration, load func() (*Config, error), logger *slog.Logger) {
 	if interval <= 0 {
 		interval = time.Second
@@ -76,8 +77,9 @@ func (e *Engine) Watch(ctx context.Context, path string, interval time.Duration,
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	// The first poll always reloads: the file may have changed between the
-	// caller's initial load and this call, and a spare reload is harmless.
+	// The zero last state makes the first stable version reload: the file
+	// may have changed since the caller's load, and a spare reload is
+	// harmless.
 	w := watcher{path: path}
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -98,9 +100,14 @@ type fileState struct {
 	sum     [sha256.Size]byte
 }
 
+func (a fileState) same(b fileState) bool {
+	return a.size == b.size && a.modTime.Equal(b.modTime) && bytes.Equal(a.sum[:], b.sum[:])
+}
+
 type watcher struct {
 	path    string
-	last    fileState
+	last    fileState  // the version applied (or rejected) last
+	pending *fileState // a new version seen once, applied if seen again
 	missing bool
 }
 
@@ -128,10 +135,18 @@ func (w *watcher) poll(e *Engine, load func() (*Config, error), logger *slog.Log
 		return
 	}
 	w.missing = false
-	if fs.size == w.last.size && fs.modTime.Equal(w.last.modTime) && bytes.Equal(fs.sum[:], w.last.sum[:]) {
+	if fs.same(w.last) {
+		w.pending = nil
 		return
 	}
-	w.last = fs
+	// Reload only once the new version has stayed the same for a whole
+	// interval, so a file caught mid-write (truncated, half written) is
+	// never applied.
+	if w.pending == nil || !fs.same(*w.pending) {
+		w.pending = &fs
+		return
+	}
+	w.last, w.pending = fs, nil
 	if err := e.Reload(load); err != nil {
 		logger.Error("policy reload rejected; keeping current policy", "path", w.path, "err", err)
 		return

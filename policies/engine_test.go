@@ -131,9 +131,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestEngineWatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "policies.yaml")
-	write := func(s string) {
+	write := func(s string) { // atomically, as config deployers do
 		t.Helper()
-		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,3 +180,36 @@ func TestEngineWatch(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestWatcherSkipsHalfWrittenFile drives the poller by hand: a version is
+// applied only when two polls in a row see it.
+func TestWatcherSkipsHalfWrittenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policies.yaml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := NewEngine(&Config{Default: Action{Mode: ModeAligner}})
+	w := watcher{path: path}
+	poll := func() { w.poll(e, fileLoader(path), discardLogger()) }
+
+	write("default: {mode: aligner}\n")
+	poll()
+	poll()    // startup reload of the same policy
+	write("") // truncated mid-write: valid YAML, but only a moment's state
+	poll()
+	if got := e.Decide(Facts{}).Mode; got != ModeAligner {
+		t.Fatalf("half-written file applied: mode %q", got)
+	}
+	write("default: {mode: stream}\n")
+	poll()
+	if got := e.Decide(Facts{}).Mode; got != ModeAligner {
+		t.Fatalf("version seen once applied: mode %q", got)
+	}
+	poll()
+	if got := e.Decide(Facts{}).Mode; got != ModeStream {
+		t.Fatalf("stable version not applied: mode %q", got)
+	}
+}

@@ -128,7 +128,8 @@ func (r *AsyncRecorder) Record(rec Record) {
 	}
 }
 
-// Dropped returns how many records were dropped because the queue was full.
+// Dropped returns how many records were dropped because the queue was full
+// or the recorder was closed.
 func (r *AsyncRecorder) Dropped() uint64 { return r.dropped.Load() }
 
 // Failed returns how many records the sink failed to write.

@@ -53,9 +53,19 @@ func (s *fileSink) write(_ Record, line []byte) error {
 	n, err := s.w.Write(line)
 	s.size += int64(n)
 	if err != nil {
+		s.reset()
 		return fmt.Errorf("records: write %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// reset drops the file after an error (bufio errors are sticky) so the
+// next write reopens it, e.g. once a full disk has room again.
+func (s *fileSink) reset() {
+	if s.f != nil {
+		s.f.Close()
+	}
+	s.f, s.w = nil, nil
 }
 
 // rotate closes the file, shifts the backups and opens a fresh file.
@@ -88,6 +98,7 @@ func (s *fileSink) flush() error {
 		return nil
 	}
 	if err := s.w.Flush(); err != nil {
+		s.reset()
 		return fmt.Errorf("records: flush %s: %w", s.path, err)
 	}
 	return nil
