@@ -64,5 +64,9 @@ fi
 	echo
 	echo "Command: \`bench/passthrough/run.sh $*\`"
 	echo
+	echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo
 	"${cpu0[@]}" "$OUT/loadgen" "${targets[@]}" "$@"
+	echo
+	echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
 } | tee "$OUT/passthrough.md"
