@@ -32,6 +32,8 @@ func (s *Server) chat(c *gin.Context) {
 		return
 	}
 	switch {
+	case d.Mode == correct.ModeStream && s.drive(up) == correct.DriveGuide:
+		s.guide(c, j, rt.Stream)
 	case !rt.Stream:
 		s.correctWhole(c, j)
 	case d.Mode == correct.ModeStream:
@@ -140,4 +142,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 	}
 	s.logger.Warn("upstream call failed", "path", c.Request.URL.Path, "status", werr.Status, "err", err)
 	werr.Write(c.Writer)
+}
+
+// drive is how stream mode drives an upstream: its own setting, else
+// correct.drive.
+func (s *Server) drive(up *upstream) string {
+	if up.drive != "" {
+		return up.drive
+	}
+	return s.corrector.Config().Drive
 }
