@@ -6,7 +6,6 @@
 package cachetest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -44,10 +43,14 @@ func RedisURL(t testing.TB) string {
 
 // Server is a redis-server process owned by one test, for fault tests.
 type Server struct {
-	t    testing.TB // nil for Start's servers
-	bin  string
-	port int
-	dir  string
+	t     testing.TB // nil for Start's servers
+	bin   string
+	port  int
+	dir   string
+	conf  string   // config file given first, or empty
+	extra []string // arguments after the common ones
+	query string   // URL suffix: mode-specific parameters
+	scheme string   // URL sscheme
 
 	mu     sync.Mutex
 	proc   *os.Process
@@ -61,7 +64,14 @@ var ErrNoRedisServer = errors.New("cachetest: redis-server not on PATH")
 // without persistence, and stops it at t's cleanup.
 func StartRedis(t testing.TB) *Server {
 	t.Helper()
-	s, err := Start(t.TempDir())
+	return own(t, Start)
+}
+
+// own runs start in a temporary folder, skipping or failing t when
+// redis-server is missing, and stops the server at cleanup.
+func own(t testing.TB, start func(dir string) (*Server, error)) *Server {
+	t.Helper()
+	s, err := start(t.TempDir())
 	if errors.Is(err, ErrNoRedisServer) {
 		unavailable(t, "redis-server not on PATH and %s unset", EnvAddr)
 	}
@@ -76,11 +86,16 @@ func StartRedis(t testing.TB) *Server {
 // Start is StartRedis for programs (benchmarks): the caller stops the
 // server. dir holds the server's working files.
 func Start(dir string) (*Server, error) {
+	return launch(&Server{dir: dir, scheme: "redis"})
+}
+
+// launch starts s on a free port.
+func launch(s *Server) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, ErrNoRedisServer
 	}
-	s := &Server{bin: bin, dir: dir}
+	s.bin = bin
 	for range 5 { // the free port may be taken between pick and bind
 		if s.port, err = freePort(); err != nil {
 			continue
@@ -96,7 +111,9 @@ func Start(dir string) (*Server, error) {
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
 // URL returns the redis:// URL of the server.
-func (s *Server) URL() string { return "redis://" + s.Addr() }
+// For a cluster node it is redis+cluster://, for a sentinel it names the
+// master (see cache.Config.RedisURL).
+func (s *Server) URL() string { return s.scheme + "://" + s.Addr() + s.query }
 
 // Stop kills the server (data is lost). Stopping twice is harmless.
 func (s *Server) Stop() {
@@ -138,10 +155,14 @@ func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := &bytes.Buffer{}
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
 		"--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning")
+	cmd := exec.Command(s.bin, append(args, s.extra...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("exec: %w", err)
@@ -167,21 +188,12 @@ func (s *Server) start() error {
 }
 
 func ping(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+	reply, err := command(addr, "PING")
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if line != "+PONG\r\n" {
-		return fmt.Errorf("PING answered %q", line)
+	if reply != "+PONG" {
+		return fmt.Errorf("PING answered %q", reply)
 	}
 	return nil
 }
