@@ -43,13 +43,13 @@ func RedisURL(t testing.TB) string {
 
 // Server is a redis-server process owned by one test, for fault tests.
 type Server struct {
-	t     testing.TB // nil for Start's servers
-	bin   string
-	port  int
-	dir   string
-	conf  string   // config file given first, or empty
-	extra []string // arguments after the common ones
-	query string   // URL suffix: mode-specific parameters
+	t      testing.TB // nil for Start's servers
+	bin    string
+	port   int
+	dir    string
+	conf   string   // config file given first, or empty
+	extra  []string // arguments after the common ones
+	query  string   // URL suffix: mode-specific parameters
 	scheme string   // URL sscheme
 
 	mu     sync.Mutex
