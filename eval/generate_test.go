@@ -87,12 +87,15 @@ func TestLoadPairs(t *testing.T) {
 		`{"question":"q1","original_answer":"a","corrected_answer":"b"}`,
 		`{"question":"q2","original_answer":"a","corrected_answer":""}`,
 		`{"question":"q3","original_answer":"c","corrected_answer":"d"}`,
+		`{"arm":"control","mode":"off","question":"q4","original_answer":"e","corrected_answer":"e"}`,
+		`{"arm":"treatment","mode":"aligner","fallback":true,"question":"q5","original_answer":"f","corrected_answer":"f"}`,
+		`{"arm":"treatment","mode":"stream","question":"q6","original_answer":"g","corrected_answer":"h"}`,
 	}, "\n")
 	pairs, err := LoadPairs(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pairs) != 2 || pairs[0].Question != "q1" || pairs[0].Arm != "treatment" || pairs[1].Question != "q3" {
+	if len(pairs) != 3 || pairs[0].Question != "q1" || pairs[0].Arm != "treatment" || pairs[1].Question != "q3" || pairs[2].Question != "q6" {
 		t.Errorf("pairs: %+v", pairs)
 	}
 	if _, err := LoadPairs(strings.NewReader("{}\nnot json\n")); err == nil || !strings.Contains(err.Error(), "line 2") {

@@ -41,17 +41,25 @@ func PairID(question, original, corrected string) string {
 
 // LoadPairs reads JSONL records (the policies record format, or a pairs
 // file written by Generate) and keeps those that carry a question, an
-// original and a corrected answer. Duplicate pairs are kept once. A line
-// that is not JSON is an error naming its line number.
+// original and a corrected answer. Records of requests where no
+// correction ran (mode "off", e.g. a control arm) or where it failed and
+// the original was served (fallback) are skipped: they say nothing about
+// the correction. Duplicate pairs are kept once. A line that is not JSON
+// is an error naming its line number.
 func LoadPairs(r io.Reader) ([]Pair, error) {
 	var out []Pair
 	seen := map[string]bool{}
 	err := eachLine(r, func(n int, line []byte) error {
-		var p Pair
-		if err := json.Unmarshal(line, &p); err != nil {
+		var rec struct {
+			Pair
+			Mode     string `json:"mode"`
+			Fallback bool   `json:"fallback"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil {
 			return fmt.Errorf("eval: records line %d: %w", n, err)
 		}
-		if strings.TrimSpace(p.Question) == "" || p.Original == "" || p.Corrected == "" {
+		p := rec.Pair
+		if strings.TrimSpace(p.Question) == "" || p.Original == "" || p.Corrected == "" || rec.Mode == "off" || rec.Fallback {
 			return nil
 		}
 		p.ID = PairID(p.Question, p.Original, p.Corrected)
