@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -63,7 +64,8 @@ func (t *Telemetry) finish(ctx context.Context, r *http.Request, span trace.Span
 
 func (t *Telemetry) endSpan(span trace.Span, s infoSnapshot, status int, bytes int64) {
 	if span.IsRecording() {
-		span.SetAttributes(
+		attrs := make([]attribute.KeyValue, 0, 13)
+		attrs = append(attrs,
 			semconv.HTTPResponseStatusCodeKey.Int(status),
 			semconv.HTTPResponseBodySizeKey.Int64(bytes),
 			semconv.GenAIRequestModelKey.String(s.Model),
@@ -76,14 +78,15 @@ func (t *Telemetry) endSpan(span trace.Span, s infoSnapshot, status int, bytes i
 			KeyStream.Bool(s.Stream),
 		)
 		if s.InputTokens > 0 || s.OutputTokens > 0 {
-			span.SetAttributes(UsageAttrs(s.InputTokens, s.OutputTokens)...)
+			attrs = append(attrs, UsageAttrs(s.InputTokens, s.OutputTokens)...)
 		}
 		if s.ttft > 0 {
-			span.SetAttributes(KeyTTFT.Float64(s.ttft.Seconds()))
+			attrs = append(attrs, KeyTTFT.Float64(s.ttft.Seconds()))
 		}
 		if s.ErrorKind != "" {
-			span.SetAttributes(KeyErrorKind.String(s.ErrorKind), semconv.ErrorTypeKey.String(s.ErrorKind))
+			attrs = append(attrs, KeyErrorKind.String(s.ErrorKind), semconv.ErrorTypeKey.String(s.ErrorKind))
 		}
+		span.SetAttributes(attrs...)
 		if status >= http.StatusInternalServerError {
 			span.SetStatus(codes.Error, http.StatusText(status))
 		}
@@ -128,7 +131,11 @@ func (t *Telemetry) logRequest(ctx context.Context, r *http.Request, s infoSnaps
 	if s.InputTokens > 0 || s.OutputTokens > 0 {
 		attrs = append(attrs, slog.Int("input_tokens", s.InputTokens), slog.Int("output_tokens", s.OutputTokens))
 	}
-	t.Logger.LogAttrs(ctx, level, "request", attrs...)
+	// Straight to the handler: Logger.LogAttrs would also capture the
+	// caller's PC, which costs more than it tells about this line.
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(attrs...)
+	_ = t.Logger.Handler().Handle(ctx, rec)
 }
 
 func appendIf(attrs []slog.Attr, key, v string) []slog.Attr {

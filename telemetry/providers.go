@@ -56,38 +56,63 @@ func newPrometheusReader(reg *prometheus.Registry) (sdkmetric.Reader, error) {
 // isURL reports whether an endpoint is a URL rather than host:port.
 func isURL(endpoint string) bool { return strings.Contains(endpoint, "://") }
 
+// otlpTarget is where and how an OTLP exporter sends.
+type otlpTarget struct {
+	endpoint string
+	insecure bool
+	headers  map[string]string
+	timeout  time.Duration
+}
+
+// retryConfig mirrors the exporters' RetryConfig types (same fields, so it
+// converts to each): retry for at most one export timeout.
+type retryConfig struct {
+	Enabled                                      bool
+	InitialInterval, MaxInterval, MaxElapsedTime time.Duration
+}
+
+func (t otlpTarget) retry() retryConfig {
+	return retryConfig{Enabled: true, InitialInterval: time.Second, MaxInterval: 5 * time.Second, MaxElapsedTime: t.timeout}
+}
+
+// otlpOptions holds one exporter package's option constructors, so the
+// four exporters share how a target becomes options.
+type otlpOptions[O any] struct {
+	url, hostPort func(string) O
+	insecure      func() O
+	headers       func(map[string]string) O
+	timeout       func(time.Duration) O
+}
+
+func (o otlpOptions[O]) build(t otlpTarget, extra ...O) []O {
+	opts := append([]O{o.timeout(t.timeout), o.headers(t.headers)}, extra...)
+	switch {
+	case isURL(t.endpoint):
+		opts = append(opts, o.url(t.endpoint))
+	case t.endpoint != "":
+		opts = append(opts, o.hostPort(t.endpoint))
+	}
+	if t.insecure {
+		opts = append(opts, o.insecure())
+	}
+	return opts
+}
+
 func newOTLPMetricReader(ctx context.Context, cfg MetricsConfig, failures *exportFailures) (sdkmetric.Reader, error) {
 	var (
 		exp sdkmetric.Exporter
 		err error
+		t   = otlpTarget{endpoint: cfg.Endpoint, insecure: cfg.Insecure, headers: cfg.Headers, timeout: cfg.Timeout}
 	)
 	switch cfg.OTLPExporter {
 	case ExporterOTLPHTTP:
-		opts := []otlpmetrichttp.Option{otlpmetrichttp.WithTimeout(cfg.Timeout), otlpmetrichttp.WithHeaders(cfg.Headers),
-			otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: true, InitialInterval: time.Second, MaxInterval: 5 * time.Second, MaxElapsedTime: cfg.Timeout})}
-		switch {
-		case isURL(cfg.Endpoint):
-			opts = append(opts, otlpmetrichttp.WithEndpointURL(cfg.Endpoint))
-		case cfg.Endpoint != "":
-			opts = append(opts, otlpmetrichttp.WithEndpoint(cfg.Endpoint))
-		}
-		if cfg.Insecure {
-			opts = append(opts, otlpmetrichttp.WithInsecure())
-		}
-		exp, err = otlpmetrichttp.New(ctx, opts...)
+		o := otlpOptions[otlpmetrichttp.Option]{otlpmetrichttp.WithEndpointURL, otlpmetrichttp.WithEndpoint,
+			otlpmetrichttp.WithInsecure, otlpmetrichttp.WithHeaders, otlpmetrichttp.WithTimeout}
+		exp, err = otlpmetrichttp.New(ctx, o.build(t, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig(t.retry())))...)
 	case ExporterOTLPGRPC:
-		opts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithTimeout(cfg.Timeout), otlpmetricgrpc.WithHeaders(cfg.Headers),
-			otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: true, InitialInterval: time.Second, MaxInterval: 5 * time.Second, MaxElapsedTime: cfg.Timeout})}
-		switch {
-		case isURL(cfg.Endpoint):
-			opts = append(opts, otlpmetricgrpc.WithEndpointURL(cfg.Endpoint))
-		case cfg.Endpoint != "":
-			opts = append(opts, otlpmetricgrpc.WithEndpoint(cfg.Endpoint))
-		}
-		if cfg.Insecure {
-			opts = append(opts, otlpmetricgrpc.WithInsecure())
-		}
-		exp, err = otlpmetricgrpc.New(ctx, opts...)
+		o := otlpOptions[otlpmetricgrpc.Option]{otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithEndpoint,
+			otlpmetricgrpc.WithInsecure, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithTimeout}
+		exp, err = otlpmetricgrpc.New(ctx, o.build(t, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig(t.retry())))...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: otlp metric exporter: %w", err)
@@ -100,34 +125,17 @@ func newSpanExporter(ctx context.Context, cfg TracesConfig) (sdktrace.SpanExport
 	var (
 		exp sdktrace.SpanExporter
 		err error
+		t   = otlpTarget{endpoint: cfg.Endpoint, insecure: cfg.Insecure, headers: cfg.Headers, timeout: cfg.Timeout}
 	)
 	switch cfg.Exporter {
 	case ExporterOTLPHTTP:
-		opts := []otlptracehttp.Option{otlptracehttp.WithTimeout(cfg.Timeout), otlptracehttp.WithHeaders(cfg.Headers),
-			otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: true, InitialInterval: time.Second, MaxInterval: 5 * time.Second, MaxElapsedTime: cfg.Timeout})}
-		switch {
-		case isURL(cfg.Endpoint):
-			opts = append(opts, otlptracehttp.WithEndpointURL(cfg.Endpoint))
-		case cfg.Endpoint != "":
-			opts = append(opts, otlptracehttp.WithEndpoint(cfg.Endpoint))
-		}
-		if cfg.Insecure {
-			opts = append(opts, otlptracehttp.WithInsecure())
-		}
-		exp, err = otlptracehttp.New(ctx, opts...)
+		o := otlpOptions[otlptracehttp.Option]{otlptracehttp.WithEndpointURL, otlptracehttp.WithEndpoint,
+			otlptracehttp.WithInsecure, otlptracehttp.WithHeaders, otlptracehttp.WithTimeout}
+		exp, err = otlptracehttp.New(ctx, o.build(t, otlptracehttp.WithRetry(otlptracehttp.RetryConfig(t.retry())))...)
 	case ExporterOTLPGRPC:
-		opts := []otlptracegrpc.Option{otlptracegrpc.WithTimeout(cfg.Timeout), otlptracegrpc.WithHeaders(cfg.Headers),
-			otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: true, InitialInterval: time.Second, MaxInterval: 5 * time.Second, MaxElapsedTime: cfg.Timeout})}
-		switch {
-		case isURL(cfg.Endpoint):
-			opts = append(opts, otlptracegrpc.WithEndpointURL(cfg.Endpoint))
-		case cfg.Endpoint != "":
-			opts = append(opts, otlptracegrpc.WithEndpoint(cfg.Endpoint))
-		}
-		if cfg.Insecure {
-			opts = append(opts, otlptracegrpc.WithInsecure())
-		}
-		exp, err = otlptracegrpc.New(ctx, opts...)
+		o := otlpOptions[otlptracegrpc.Option]{otlptracegrpc.WithEndpointURL, otlptracegrpc.WithEndpoint,
+			otlptracegrpc.WithInsecure, otlptracegrpc.WithHeaders, otlptracegrpc.WithTimeout}
+		exp, err = otlptracegrpc.New(ctx, o.build(t, otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig(t.retry())))...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: otlp span exporter: %w", err)

@@ -31,20 +31,28 @@ var tokenPatterns = []struct {
 
 // sensitiveKeys are attribute keys (lowercased, punctuation removed) whose
 // values are dropped outright.
-var sensitiveKeys = []string{
+var sensitiveKeys = setOf(
 	"authorization", "proxyauthorization", "apikey", "xapikey", "password", "passwd",
 	"secret", "clientsecret", "token", "accesstoken", "refreshtoken", "idtoken",
 	"authtoken", "bearer", "cookie", "setcookie", "credential", "credentials", "privatekey",
-}
+)
 
 // sensitiveSuffixes catch prefixed names such as upstream_api_key.
 var sensitiveSuffixes = []string{"apikey", "password", "secret", "authtoken", "accesstoken", "authorization"}
 
-// contentKeys name attributes that carry prompts or answers; they are
-// dropped unless content capture is on.
-var contentKeys = []string{
-	"prompt", "prompts", "messages", "message_content", "content", "answer", "completion",
-	"response_body", "request_body", "body", "input", "output", "text", "question",
+// contentKeys (normalized like sensitiveKeys) name attributes that carry
+// prompts or answers; their text is dropped unless content capture is on.
+var contentKeys = setOf(
+	"prompt", "prompts", "messages", "messagecontent", "content", "answer", "completion",
+	"responsebody", "requestbody", "body", "input", "output", "text", "question",
+)
+
+func setOf(keys ...string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
 }
 
 // redactor scrubs secrets out of strings and attributes.
@@ -88,38 +96,52 @@ func (r *redactor) String(s string) string {
 	return s
 }
 
-// mayHoldToken is a cheap filter in front of the regular expressions.
+// mayHoldToken is a one-pass filter in front of the regular expressions: it
+// looks for '=', "sk-", "://", "bearer" and "basic" (any case).
 func mayHoldToken(s string) bool {
 	if len(s) < 8 {
 		return false
 	}
-	return strings.Contains(s, "sk-") || strings.IndexByte(s, '=') >= 0 || strings.Contains(s, "://") ||
-		containsFold(s, "bearer") || containsFold(s, "basic")
-}
-
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '=':
 			return true
+		case '-':
+			if i >= 2 && s[i-2] == 's' && s[i-1] == 'k' {
+				return true
+			}
+		case ':':
+			if strings.HasPrefix(s[i+1:], "//") {
+				return true
+			}
+		case 'b', 'B':
+			if hasPrefixFold(s[i+1:], "earer") || hasPrefixFold(s[i+1:], "asic") {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // dropKey reports whether an attribute with this key and value must not be
 // logged. Content keys only drop text-like values: a count named "output"
 // says nothing about the answer.
 func (r *redactor) dropKey(key string, v slog.Value) bool {
-	k := normalizeKey(key)
-	if slices.Contains(sensitiveKeys, k) {
+	var buf [64]byte
+	k := normalizeKey(buf[:0], key)
+	if sensitiveKeys[string(k)] { // no allocation: the compiler special-cases this lookup
 		return true
 	}
 	for _, suf := range sensitiveSuffixes {
-		if strings.HasSuffix(k, suf) {
+		if len(k) >= len(suf) && string(k[len(k)-len(suf):]) == suf {
 			return true
 		}
 	}
-	if r.captureContent || !slices.Contains(contentKeys, strings.ToLower(key)) {
+	if r.captureContent || !contentKeys[string(k)] {
 		return false
 	}
 	switch v.Kind() {
@@ -129,8 +151,8 @@ func (r *redactor) dropKey(key string, v slog.Value) bool {
 	return false
 }
 
-func normalizeKey(key string) string {
-	b := make([]byte, 0, len(key))
+// normalizeKey appends key to b lowercased, keeping only letters and digits.
+func normalizeKey(b []byte, key string) []byte {
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		switch {
@@ -140,7 +162,7 @@ func normalizeKey(key string) string {
 			b = append(b, c)
 		}
 	}
-	return string(b)
+	return b
 }
 
 // Attr returns a scrubbed copy of a and whether to keep it at all.
@@ -151,6 +173,30 @@ func (r *redactor) Attr(a slog.Attr) (slog.Attr, bool) {
 	}
 	a.Value = r.Value(v)
 	return a, true
+}
+
+// clean reports whether a is kept and left unchanged by Attr.
+func (r *redactor) clean(a slog.Attr) bool {
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer || r.dropKey(a.Key, v) {
+		return false
+	}
+	switch v.Kind() {
+	case slog.KindString:
+		s := v.String()
+		return r.String(s) == s
+	case slog.KindGroup:
+		for _, g := range v.Group() {
+			if !r.clean(g) {
+				return false
+			}
+		}
+		return true
+	case slog.KindAny:
+		return false
+	default:
+		return true
+	}
 }
 
 // Value scrubs v; values of unknown type are rendered to a string first so
@@ -218,28 +264,39 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	return h.next.Enabled(ctx, l)
 }
 
-// Handle implements slog.Handler.
+// Handle implements slog.Handler. A record with nothing to scrub (the
+// common case, such as the request line) is passed on without a copy.
 func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
-	out := slog.NewRecord(rec.Time, rec.Level, h.r.String(rec.Message), rec.PC)
-	rec.Attrs(func(a slog.Attr) bool {
-		if a, ok := h.r.Attr(a); ok {
-			out.AddAttrs(a)
+	clean, hasTrace := h.inspect(rec)
+	out := rec
+	if !clean {
+		out = slog.NewRecord(rec.Time, rec.Level, h.r.String(rec.Message), rec.PC)
+		rec.Attrs(func(a slog.Attr) bool {
+			if a, ok := h.r.Attr(a); ok {
+				out.AddAttrs(a)
+			}
+			return true
+		})
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !hasTrace {
+		if clean {
+			out = rec.Clone()
 		}
-		return true
-	})
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !hasTraceID(rec) {
 		out.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.next.Handle(ctx, out)
 }
 
-func hasTraceID(rec slog.Record) bool {
-	found := false
+// inspect reports whether rec passes scrubbing unchanged, and whether it
+// already carries a trace_id.
+func (h *Handler) inspect(rec slog.Record) (clean, hasTrace bool) {
+	clean = h.r.String(rec.Message) == rec.Message
 	rec.Attrs(func(a slog.Attr) bool {
-		found = a.Key == "trace_id"
-		return !found
+		hasTrace = hasTrace || a.Key == "trace_id"
+		clean = clean && h.r.clean(a)
+		return true
 	})
-	return found
+	return clean, hasTrace
 }
 
 // WithAttrs implements slog.Handler; the attributes are scrubbed once here.
