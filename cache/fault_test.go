@@ -1,11 +1,15 @@
 package cache_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -206,5 +210,51 @@ func TestLayeredBackfillsFront(t *testing.T) {
 	expect(t, b, "k", comp, cache.OutcomeHit, "B with Redis down")
 	if comp.calls.Load() != 1 || b.Stats().StoreErrors != 0 {
 		t.Fatalf("computes = %d, B store errors = %d; want 1, 0", comp.calls.Load(), b.Stats().StoreErrors)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestOutageLoggedOnceAndRecoveryLogged(t *testing.T) {
+	srv := cachetest.StartRedis(t)
+	var logs syncBuffer
+	cfg := testConfig(t, srv.URL())
+	cfg.MemoryBytes = -1
+	c, err := cache.New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	comp := &counter{text: "t"}
+	srv.Stop()
+	for i := range 50 {
+		expect(t, c, fmt.Sprint("k", i), comp, cache.OutcomeError, "during outage")
+	}
+	if n := strings.Count(logs.String(), "redis unavailable"); n != 1 {
+		t.Fatalf("%d outage lines for 50 failing calls within 10s, want 1:\n%s", n, logs.String())
+	}
+	srv.Restart()
+	eventually(t, "Redis to answer again", func() bool {
+		_, outcome, err := c.Do(context.Background(), rand.Text(), "m", comp.compute)
+		return err == nil && outcome == cache.OutcomeMiss
+	})
+	if !strings.Contains(logs.String(), "redis reachable again") {
+		t.Fatalf("recovery not logged:\n%s", logs.String())
 	}
 }
