@@ -90,6 +90,13 @@ func correctingProxy(t *testing.T, upstreamURL, backendURL, mode string, edit fu
 	if edit != nil {
 		edit(cfg)
 	}
+	return startProxy(t, cfg, nil)
+}
+
+// startProxy validates cfg and serves a proxy correcting with its remote
+// backend and store (nil: no cache).
+func startProxy(t *testing.T, cfg *config.Config, store correct.Cache) *httptest.Server {
+	t.Helper()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -98,7 +105,7 @@ func correctingProxy(t *testing.T, upstreamURL, backendURL, mode string, edit fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	cor, err := correct.New(cfg.Correct, map[string]correct.Model{"remote": remote}, nil, nil)
+	cor, err := correct.New(cfg.Correct, map[string]correct.Model{"remote": remote}, store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

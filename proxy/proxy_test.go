@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func newProxy(t *testing.T, upstreamURL string, edit func(*config.Config)) *http
 
 // recorder is a fake upstream that records what reached it.
 type recorder struct {
+	mu     sync.Mutex
 	calls  int
 	body   []byte
 	header http.Header
@@ -53,6 +55,8 @@ type recorder struct {
 
 func (r *recorder) handler(status int, resp string) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		r.calls++
 		r.body, _ = io.ReadAll(req.Body)
 		r.header = req.Header.Clone()
