@@ -159,7 +159,7 @@ func TestWrapSpanTreeContinuesClientTrace(t *testing.T) {
 	}
 	for k, v := range wantServer {
 		if sa[k] != v {
-			t.Errorf("server span %s = %v, want %v", k, sa[k].Emit(), v.Emit())
+			t.Errorf("server span %s = %v, want %v", k, sa[k].String(), v.String())
 		}
 	}
 
@@ -178,7 +178,7 @@ func TestWrapSpanTreeContinuesClientTrace(t *testing.T) {
 		"gen_ai.usage.input_tokens": attribute.IntValue(40), "gen_ai.usage.output_tokens": attribute.IntValue(30),
 	} {
 		if ca[k] != v {
-			t.Errorf("correction span %s = %v, want %v", k, ca[k].Emit(), v.Emit())
+			t.Errorf("correction span %s = %v, want %v", k, ca[k].String(), v.String())
 		}
 	}
 

@@ -62,10 +62,9 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // CloseNotify exists because gin's Context.Stream calls it unconditionally.
 // When the wrapped writer lacks it, the channel never fires.
-//
-//lint:ignore SA1019 gin's Context.Stream still requires http.CloseNotifier.
 func (w *responseWriter) CloseNotify() <-chan bool {
-	if cn, ok := w.ResponseWriter.(http.CloseNotifier); ok { //nolint:staticcheck // see above
+	//lint:ignore SA1019 gin's Context.Stream still requires http.CloseNotifier.
+	if cn, ok := w.ResponseWriter.(http.CloseNotifier); ok {
 		return cn.CloseNotify()
 	}
 	return make(chan bool)
@@ -83,7 +82,8 @@ func (w *responseWriter) statusCode() int {
 }
 
 var (
-	_ http.Flusher       = (*responseWriter)(nil)
-	_ http.Hijacker      = (*responseWriter)(nil)
-	_ http.CloseNotifier = (*responseWriter)(nil) //nolint:staticcheck // gin needs it
+	_ http.Flusher  = (*responseWriter)(nil)
+	_ http.Hijacker = (*responseWriter)(nil)
+	//lint:ignore SA1019 gin's Context.Stream still requires http.CloseNotifier.
+	_ http.CloseNotifier = (*responseWriter)(nil)
 )
