@@ -53,7 +53,7 @@ func Inspect(path string) (Info, error) {
 	}
 	h := sha256.New()
 	cr := &countReader{r: io.TeeReader(bufio.NewReaderSize(f, 1<<16), h)}
-	info, err := readInfo(cr)
+	info, err := readInfo(cr, st.Size())
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return Info{}, fmt.Errorf("%w: header ends early", ErrTruncated)
@@ -75,7 +75,7 @@ func Inspect(path string) (Info, error) {
 
 // readInfo parses the header, skipping metadata values and noting where the
 // tensor data must end.
-func readInfo(cr *countReader) (Info, error) {
+func readInfo(cr *countReader, size int64) (Info, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(cr, magic[:]); err != nil {
 		return Info{}, fmt.Errorf("%w: shorter than its magic number", ErrNotGGUF)
@@ -83,7 +83,7 @@ func readInfo(cr *countReader) (Info, error) {
 	if string(magic[:]) != Magic {
 		return Info{}, fmt.Errorf("%w: bad magic %q", ErrNotGGUF, magic[:])
 	}
-	r := &reader{r: cr}
+	r := &reader{r: cr, cr: cr, size: size}
 	info := Info{Version: r.u32(), TensorCount: r.u64(), KVCount: r.u64()}
 	if r.err == nil && (info.Version < 2 || info.Version > 3) {
 		return Info{}, fmt.Errorf("%w: unsupported version %d", ErrNotGGUF, info.Version)
@@ -126,9 +126,11 @@ func (c *countReader) Read(p []byte) (int, error) {
 
 // reader decodes little-endian GGUF fields, remembering the first error.
 type reader struct {
-	r   io.Reader
-	err error
-	buf [8]byte
+	r    io.Reader
+	cr   *countReader // position, to refuse lengths beyond the file
+	size int64
+	err  error
+	buf  [8]byte
 }
 
 func (r *reader) read(n int) []byte {
@@ -147,8 +149,8 @@ func (r *reader) str() string {
 	if r.err != nil {
 		return ""
 	}
-	if n > maxString {
-		r.err = fmt.Errorf("%w: string of %d bytes", ErrNotGGUF, n)
+	if n > maxString || int64(n) > r.size-r.cr.n {
+		r.err = fmt.Errorf("%w: string of %d bytes", ErrTruncated, n)
 		return ""
 	}
 	b := make([]byte, n)
@@ -168,8 +170,8 @@ func (r *reader) value(t valueType) (string, bool) {
 		return r.str(), true
 	case t == typeArray:
 		et, n := valueType(r.u32()), r.u64()
-		if n > maxString {
-			r.err = fmt.Errorf("%w: array of %d values", ErrNotGGUF, n)
+		if n > maxString || int64(n) > r.size-r.cr.n {
+			r.err = fmt.Errorf("%w: array of %d values", ErrTruncated, n)
 		}
 		for i := uint64(0); i < n && r.err == nil; i++ {
 			r.value(et)
