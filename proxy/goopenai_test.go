@@ -81,13 +81,20 @@ type clientUpstream struct {
 	fx   clientFixture
 	mu   sync.Mutex
 	reqs []clientRequest
+	// url is where the upstream listens, for clients that release the gate.
+	url string
 	// gate holds a streamed answer whose request has "user":"gated" after
-	// its first content delta, until the test closes it: a proxy that
-	// buffers the stream never lets the client see that delta.
-	gate chan struct{}
+	// its first content delta, until the client, having seen that delta,
+	// releases it (release, or POST /release-gate): a proxy that buffers
+	// the stream never lets the client see it.
+	gate     chan struct{}
+	gateOnce sync.Once
 	// gateTimedOut records that a gated stream went on without the gate.
 	gateTimedOut atomic.Bool
 }
+
+// release lets gated streams go on.
+func (u *clientUpstream) release() { u.gateOnce.Do(func() { close(u.gate) }) }
 
 // gateWait bounds how long a gated stream waits for the client.
 const gateWait = 5 * time.Second
@@ -99,6 +106,11 @@ func (u *clientUpstream) requests() []clientRequest {
 }
 
 func (u *clientUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/release-gate" { // called by the client directly, not recorded
+		u.release()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -193,6 +205,7 @@ func startClientProxy(t *testing.T) (*clientUpstream, *httptest.Server) {
 	up := &clientUpstream{fx: newClientFixture(), gate: make(chan struct{})}
 	upSrv := httptest.NewServer(up)
 	t.Cleanup(upSrv.Close)
+	up.url = upSrv.URL
 	cfg := config.Default()
 	cfg.Upstreams = []config.Upstream{{Name: "fake", BaseURL: upSrv.URL + "/v1"}}
 	cfg.SetDefaults()
@@ -305,7 +318,7 @@ func TestGoOpenAIStream(t *testing.T) {
 		}
 		for _, c := range chunk.Choices {
 			if text.Len() == 0 && c.Delta.Content != "" {
-				close(up.gate) // the first delta arrived while upstream holds the rest
+				up.release() // the first delta arrived while upstream holds the rest
 			}
 			text.WriteString(c.Delta.Content)
 			if c.FinishReason != "" {

@@ -55,7 +55,8 @@ func TestNodeSDK(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "sdk.test.mjs")
 	cmd.Dir = nodeDir
-	cmd.Env = append(os.Environ(), "ALIGNGATE_BASE_URL="+ps.URL+"/v1", "ALIGNGATE_FIXTURE="+string(fixture))
+	cmd.Env = append(os.Environ(), "ALIGNGATE_BASE_URL="+ps.URL+"/v1", "ALIGNGATE_FIXTURE="+string(fixture),
+		"ALIGNGATE_UPSTREAM_URL="+up.url)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
@@ -69,6 +70,9 @@ func TestNodeSDK(t *testing.T) {
 	}
 	if err != nil || t.Failed() {
 		t.Fatalf("node sdk.test.mjs: %v\n%s", err, out)
+	}
+	if up.gateTimedOut.Load() {
+		t.Errorf("the SDK saw the first delta only after the upstream finished: the stream was buffered")
 	}
 	// Each case sends exactly one request: a retrying SDK would hide a
 	// proxy that fails once.

@@ -7,6 +7,12 @@
 //   ALIGNGATE_FIXTURE   JSON describing what the fake upstream answers:
 //                       {model, error_model, id, content, usage:{prompt_tokens,
 //                        completion_tokens, total_tokens}, error_message}
+//   ALIGNGATE_UPSTREAM_URL  (optional) the fake upstream itself. The stream
+//                       case then asks for a gated stream ("user":"gated"):
+//                       the upstream holds the rest of the answer until this
+//                       script, having received the first delta, POSTs
+//                       /release-gate; the Go test fails if it timed out
+//                       waiting, i.e. if the proxy buffered the stream.
 //
 // Each case prints "ok - <name>" or "not ok - <name>: <reason>"; the process
 // exits 1 if any case failed. The Go test checks both the exit code and that
@@ -22,6 +28,7 @@ if (!baseURL || !fixtureText) {
   process.exit(2);
 }
 const fx = JSON.parse(fixtureText);
+const upstreamURL = process.env.ALIGNGATE_UPSTREAM_URL;
 
 const client = new OpenAI({
   baseURL,
@@ -56,12 +63,19 @@ async function nonStreamWithResponse() {
   assert.equal(data.choices[0].message.content, fx.content, "content");
 }
 
+async function releaseGate() {
+  if (!upstreamURL) return;
+  const res = await fetch(`${upstreamURL}/release-gate`, { method: "POST" });
+  assert.equal(res.status, 204, "release-gate status");
+}
+
 async function stream() {
   const s = await client.chat.completions.create({
     model: fx.model,
     messages,
     stream: true,
     stream_options: { include_usage: true },
+    ...(upstreamURL ? { user: "gated" } : {}),
   });
   let text = "";
   let chunks = 0;
@@ -73,7 +87,9 @@ async function stream() {
     assert.equal(chunk.object, "chat.completion.chunk", "chunk object");
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices) {
-      text += choice.delta?.content ?? "";
+      const delta = choice.delta?.content ?? "";
+      if (text === "" && delta !== "") await releaseGate();
+      text += delta;
       if (choice.finish_reason) finish = choice.finish_reason;
     }
   }
