@@ -36,9 +36,9 @@ var (
 	rateBuckets    = []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000}
 )
 
-// Metrics records aligngate's metrics. Methods are safe for concurrent use
-// and also annotate the request's RequestInfo found in ctx, so the request
-// log line carries what was measured.
+// Metrics records aligngate's metrics. Methods are safe for concurrent use;
+// Correction, Cache and Assignment also annotate the request's RequestInfo
+// found in ctx (idempotently), so the request log line carries them.
 type Metrics struct {
 	meter metric.Meter
 
@@ -130,6 +130,8 @@ func (m *Metrics) request(ctx context.Context, s infoSnapshot, status int, d tim
 
 // Upstream records one call to the upstream LLM: its HTTP status (0 when no
 // response came back), total duration and time to first byte (0 if none).
+// Unlike the other methods it does not annotate RequestInfo: the caller adds
+// to Upstream and sets UpstreamTTFB, so that retries are summed its way.
 func (m *Metrics) Upstream(ctx context.Context, route string, status int, d, ttfb time.Duration) {
 	route = Route(route)
 	set := metric.WithAttributeSet(attribute.NewSet(
@@ -141,12 +143,6 @@ func (m *Metrics) Upstream(ctx context.Context, route string, status int, d, ttf
 	if ttfb > 0 {
 		m.upTTFB.Record(ctx, ttfb.Seconds(), metric.WithAttributes(attribute.String("route", route)))
 	}
-	Info(ctx).Update(func(i *RequestInfo) {
-		i.Upstream += d
-		if i.UpstreamTTFB == 0 {
-			i.UpstreamTTFB = ttfb
-		}
-	})
 }
 
 // Correction records one correction (a whole answer, or one sentence when
