@@ -32,10 +32,17 @@ mock_port=${ports[0]} floor_port=${ports[1]} ag_port=${ports[2]}
 
 pids=()
 cleanup() {
+	local rc=$?
 	for pid in "${pids[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	if [[ $rc != 0 ]]; then
+		for log in "$OUT"/{mock,floor,aligngate}.log; do
+			[[ -s $log ]] && { echo "--- $log" && tail -n 20 "$log"; } >&2
+		done
+	fi
+	return "$rc"
 }
 trap cleanup EXIT
 
