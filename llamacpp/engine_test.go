@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aligngate/aligngate/llamacpp/gguf"
 )
 
 const prompt = "The user asked a question and the assistant gave this answer:"
@@ -389,4 +391,29 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatal("condition not reached")
+}
+
+// TestWeightTypes loads the tiny model with each weight type the GGUF
+// writer supports; the benchmark model uses Q8_0.
+func TestWeightTypes(t *testing.T) {
+	lib := libDir(t)
+	for _, typ := range []gguf.TensorType{gguf.F16, gguf.Q8_0, gguf.Q4_0} {
+		t.Run(typ.String(), func(t *testing.T) {
+			spec := gguf.TinySpec()
+			spec.Type = typ
+			path := filepath.Join(t.TempDir(), "m.gguf")
+			if err := gguf.WriteLlama(path, spec); err != nil {
+				t.Fatal(err)
+			}
+			e, err := Open(Config{ModelPath: path, LibDir: lib, ContextSize: 128, Parallel: 1, Threads: 1}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			res, _, err := generate(t, t.Context(), e, prompt, greedy(4))
+			if err != nil || res.CompletionTokens != 4 {
+				t.Fatalf("%+v, %v", res, err)
+			}
+		})
+	}
 }

@@ -217,23 +217,20 @@ func fillRow(row []byte, t TensorType, cols int, amp float64, r *rand.Rand) {
 		}
 	case Q8_0:
 		// Block: f16 scale d, then 32 int8 quants q; value = d*q.
-		d := f16(float32(amp / 127))
-		for b := 0; b < cols/32; b++ {
-			blk := row[34*b : 34*b+34]
-			binary.LittleEndian.PutUint16(blk, d)
-			for i := range 32 {
-				blk[2+i] = byte(int8(r.IntN(255) - 127))
-			}
-		}
+		fillBlocks(row, 34, f16(float32(amp/127)), func() byte { return byte(int8(r.IntN(255) - 127)) })
 	case Q4_0:
 		// Block: f16 scale d, then 16 bytes of 4-bit quants q; value = d*(q-8).
-		d := f16(float32(amp / 8))
-		for b := 0; b < cols/32; b++ {
-			blk := row[18*b : 18*b+18]
-			binary.LittleEndian.PutUint16(blk, d)
-			for i := range 16 {
-				blk[2+i] = byte(r.IntN(256))
-			}
+		fillBlocks(row, 18, f16(float32(amp/8)), func() byte { return byte(r.IntN(256)) })
+	}
+}
+
+// fillBlocks writes quantised blocks of size bytes: the f16 scale d, then
+// quant bytes from next.
+func fillBlocks(row []byte, size int, d uint16, next func() byte) {
+	for b := 0; b+size <= len(row); b += size {
+		binary.LittleEndian.PutUint16(row[b:], d)
+		for i := b + 2; i < b+size; i++ {
+			row[i] = next()
 		}
 	}
 }
