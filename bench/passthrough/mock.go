@@ -76,9 +76,6 @@ func MockDeltas(n int) []string {
 	return deltas
 }
 
-// JSONBody returns the non-stream answer's bytes.
-func (m *Mock) JSONBody() []byte { return m.json }
-
 // ServeHTTP implements http.Handler.
 func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
