@@ -30,8 +30,8 @@ func (t *Telemetry) Wrap(h http.Handler) http.Handler {
 				semconv.HTTPRouteKey.String(route),
 				semconv.URLPathKey.String(r.URL.Path),
 			))
-		info := &RequestInfo{Route: route}
-		rw := &responseWriter{ResponseWriter: w, now: t.now}
+		st := &requestState{rw: responseWriter{ResponseWriter: w, now: t.now}, info: RequestInfo{Route: route}}
+		rw, info := &st.rw, &st.info
 		ctx = WithInfo(ctx, info)
 		defer func() {
 			if p := recover(); p != nil {
@@ -45,6 +45,12 @@ func (t *Telemetry) Wrap(h http.Handler) http.Handler {
 		h.ServeHTTP(rw, r.WithContext(ctx))
 		t.finish(ctx, r, span, rw, info, start)
 	})
+}
+
+// requestState puts the per-request values of Wrap in one allocation.
+type requestState struct {
+	rw   responseWriter
+	info RequestInfo
 }
 
 // finish ends the server span, records metrics and logs the request.
@@ -103,7 +109,8 @@ func (t *Telemetry) logRequest(ctx context.Context, r *http.Request, s infoSnaps
 	if !t.Logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 20)
+	var buf [20]slog.Attr // stays on the stack: Record.AddAttrs copies
+	attrs := buf[:0]
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
