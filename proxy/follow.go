@@ -44,6 +44,7 @@ func (s *Server) followStream(c *gin.Context, j *job) {
 		s.streamFailed(sse, ex, err)
 		return
 	}
+	ex.Close()
 	sum, ok := f.close()
 	if !ok {
 		return

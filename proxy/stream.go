@@ -217,6 +217,7 @@ func (s *Server) alignStream(c *gin.Context, j *job) {
 		s.streamFailed(sse, ex, err)
 		return
 	}
+	ex.Close()
 	if col.opaque {
 		replay(sse, col.events)
 		return

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -142,6 +143,7 @@ type exchange struct {
 	ttfb   time.Duration
 	span   trace.Span
 	done   func(*exchange)
+	closed sync.Once
 }
 
 func (e *exchange) Read(p []byte) (int, error) {
@@ -155,11 +157,16 @@ func (e *exchange) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close ends the exchange; only the first call does anything, so a body
+// read to its end may be closed at once and again by a deferred Close.
 func (e *exchange) Close() error {
-	e.idle.Stop()
-	err := e.resp.Body.Close()
-	e.cancel(nil)
-	e.done(e)
+	var err error
+	e.closed.Do(func() {
+		e.idle.Stop()
+		err = e.resp.Body.Close()
+		e.cancel(nil)
+		e.done(e)
+	})
 	return err
 }
 
@@ -207,19 +214,12 @@ func (s *Server) newUpstreamRequest(ctx context.Context, c call) (*http.Request,
 	return req, nil
 }
 
-// upstreamDone records a finished exchange in telemetry.
+// upstreamDone records a finished exchange in telemetry (the metrics also
+// annotate the request's info).
 func (s *Server) upstreamDone(e *exchange) {
-	d := time.Since(e.start)
-	info := telemetry.Info(e.ctx)
 	var route string
-	info.Update(func(i *telemetry.RequestInfo) {
-		route = i.Route
-		if i.UpstreamTTFB == 0 {
-			i.UpstreamTTFB = e.ttfb
-		}
-		i.Upstream += d
-	})
-	s.tel.Metrics.Upstream(e.ctx, route, e.resp.StatusCode, d, e.ttfb)
+	telemetry.Info(e.ctx).Update(func(i *telemetry.RequestInfo) { route = i.Route })
+	s.tel.Metrics.Upstream(e.ctx, route, e.resp.StatusCode, time.Since(e.start), e.ttfb)
 	e.span.End()
 }
 

@@ -103,6 +103,7 @@ func (s *Server) correctWhole(c *gin.Context, j *job) {
 		return
 	}
 	upstreamMs := time.Since(ex.start).Milliseconds()
+	ex.Close() // the upstream is done; correction time is not its time
 	out, sum, err := s.rewriteAnswer(ctx, j, raw)
 	if err != nil {
 		if ctx.Err() == nil {

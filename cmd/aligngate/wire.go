@@ -37,6 +37,7 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	log := a.tel.Logger
+	cache.RouteRedisLogs(log)
 	corrector, err := a.buildCorrector(cfg, log)
 	if err != nil {
 		a.close(context.Background())
