@@ -188,7 +188,7 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	c := &Config{}
 	if len(bytes.TrimSpace([]byte(expanded))) > 0 {
 		if err := yaml.UnmarshalWithOptions([]byte(expanded), c, yaml.DisallowUnknownField()); err != nil {
-			return nil, fmt.Errorf("parse: %w", err)
+			return nil, &parseError{err}
 		}
 	}
 	c.SetDefaults()
@@ -235,3 +235,11 @@ func expandVar(expr string, lookup func(string) (string, bool)) string {
 	}
 	return def
 }
+
+// parseError reports a YAML error without the excerpt of the source the
+// library adds: the source has its ${VAR}s expanded and may hold secrets.
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return "parse: " + yaml.FormatError(e.err, false, false) }
+
+func (e *parseError) Unwrap() error { return e.err }

@@ -475,7 +475,6 @@ func TestParseErrorNamesDurationKey(t *testing.T) {
 // expanded file: the decoder's source excerpt would print the API keys that
 // ${VAR} put there into logs.
 func TestParseErrorHidesSecrets(t *testing.T) {
-	t.Skip("known bug in Parse: the yaml error embeds a source excerpt of the expanded text; remove this skip once Parse formats errors without source")
 	in := "upstreams:\n  - name: a\n    base_url: http://x/v1\n    api_key: ${KEY}\n    apikey: typo\n"
 	_, err := Parse([]byte(in), env(map[string]string{"KEY": "sk-leaked-secret"}))
 	if err == nil {
@@ -489,7 +488,6 @@ func TestParseErrorHidesSecrets(t *testing.T) {
 // TestRedactedRecordsURL documents a known gap: Redacted leaves the password
 // of policies.records.redis_url in clear.
 func TestRedactedRecordsURL(t *testing.T) {
-	t.Skip("known bug in Redacted: it does not call Policies.Redacted(); remove this skip once fixed")
 	c, err := Parse(readTestdata(t, "secrets.yaml"), noEnv)
 	if err != nil {
 		t.Fatal(err)

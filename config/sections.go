@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net/url"
+	"strings"
 )
 
 // setSectionDefaults fills the defaults of the sections owned by lower packages.
@@ -17,9 +19,14 @@ func (c *Config) setSectionDefaults() {
 func (c *Config) validateSections() []error {
 	var errs []error
 	add := func(section string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		if err == nil {
+			return
 		}
+		if strings.HasPrefix(err.Error(), section) {
+			errs = append(errs, err) // the section already names itself
+			return
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", section, err))
 	}
 	add("correct", c.Correct.Validate())
 	add("llamacpp", c.LlamaCpp.Validate())
@@ -41,6 +48,7 @@ func (c *Config) Redacted() *Config {
 	r.Correct = c.Correct.Redacted()
 	r.Cache = c.Cache.Redacted()
 	r.Telemetry = c.Telemetry.Redacted()
+	r.Policies = c.Policies.Redacted()
 	return &r
 }
 
@@ -54,6 +62,13 @@ func (c *Config) Secrets() []string {
 	}
 	if c.Correct.Remote.APIKey != "" {
 		s = append(s, c.Correct.Remote.APIKey)
+	}
+	for _, raw := range []string{c.Cache.RedisURL, c.Policies.Records.RedisURL} {
+		if u, err := url.Parse(raw); err == nil && u.User != nil {
+			if p, ok := u.User.Password(); ok && p != "" {
+				s = append(s, p)
+			}
+		}
 	}
 	return s
 }
