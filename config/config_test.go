@@ -367,7 +367,8 @@ func TestRedacted(t *testing.T) {
 	if got := r.Telemetry.Traces.Headers["Authorization"]; got == "" || strings.Contains(got, "collector-token") {
 		t.Errorf("Redacted() telemetry.traces.headers.Authorization = %q, want it masked", got)
 	}
-	want := []string{"sk-upstream-a", "sk-upstream-b", "sk-remote"}
+	// Redis passwords are secrets too, so the log scrubber hides them.
+	want := []string{"sk-upstream-a", "sk-upstream-b", "sk-remote", "hunter2", "records-pw"}
 	if got := c.Secrets(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Secrets() = %q, want %q", got, want)
 	}
