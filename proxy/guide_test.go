@@ -49,6 +49,7 @@ type guidedUpstream struct {
 	script    []string
 	release   []chan struct{}
 	fail      map[int]int // call -> status to answer with
+	arrived   chan int    // calls received
 	cancelled chan int    // calls the proxy cancelled
 	log       *orderLog
 
@@ -57,7 +58,8 @@ type guidedUpstream struct {
 }
 
 func newGuidedUpstream(script []string, gated bool, log *orderLog) *guidedUpstream {
-	u := &guidedUpstream{script: script, fail: map[int]int{}, cancelled: make(chan int, len(script)), log: log}
+	u := &guidedUpstream{script: script, fail: map[int]int{}, log: log,
+		arrived: make(chan int, len(script)+1), cancelled: make(chan int, len(script)+1)}
 	for i := range script {
 		u.release = append(u.release, make(chan struct{}))
 		if !gated || i == 0 {
@@ -86,6 +88,10 @@ func (u *guidedUpstream) serve(w http.ResponseWriter, r *http.Request) {
 	k := len(u.reqs)
 	u.reqs = append(u.reqs, req)
 	u.mu.Unlock()
+	select {
+	case u.arrived <- k:
+	default: // more calls than the script: answered 418 below
+	}
 	if status := u.fail[k]; status != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Upstream", "kept")
@@ -168,6 +174,18 @@ func guideProxy(t *testing.T, upURL string, edit func(*config.Config)) (*httptes
 	return px, be
 }
 
+// guideStream posts guideRequest as a stream request under ctx.
+func guideStream(ctx context.Context, t *testing.T, proxyURL string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, proxyURL+"/v1/chat/completions",
+		strings.NewReader(fmt.Sprintf(guideRequest, true)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 // TestGuideStreamsSentenceBySentence proves the guide loop: the client gets
 // corrected sentence k while the upstream has not been let to answer call
 // k+1 (it is released only once the client has read sentence k, so a proxy
@@ -180,12 +198,7 @@ func TestGuideStreamsSentenceBySentence(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a hang guard, not a measure
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, px.URL+"/v1/chat/completions",
-		strings.NewReader(fmt.Sprintf(guideRequest, true)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := guideStream(ctx, t, px.URL)
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 || !isEventStream(resp.Header) {
 		b, _ := io.ReadAll(resp.Body)
@@ -394,17 +407,20 @@ func TestGuideClientDisconnect(t *testing.T) {
 	px, _ := guideProxy(t, up.server(t).URL, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, px.URL+"/v1/chat/completions",
-		strings.NewReader(fmt.Sprintf(guideRequest, true)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := guideStream(ctx, t, px.URL)
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() && !strings.Contains(sc.Text(), guideCorrected[0]) {
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), guideCorrected[0]) {
+			break
+		}
 	}
-	// Call 1 is held (never released); the client leaves.
+	// Call 1 is held (never released); once it is in flight the client leaves.
+	for k := range up.arrived {
+		if k == 1 {
+			break
+		}
+	}
 	cancel()
 	for {
 		select {
