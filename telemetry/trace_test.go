@@ -293,3 +293,17 @@ func TestInfoOutsideRequestIsThrowaway(t *testing.T) {
 		t.Fatal("Info must return a fresh non-nil value outside a request")
 	}
 }
+
+func TestAddContentOnlyWhenCaptureOn(t *testing.T) {
+	for _, capture := range []bool{false, true} {
+		h := newHarness(t, Config{CaptureContent: capture}, Options{})
+		_, span := h.tel.Tracer.Start(context.Background(), SpanCorrection)
+		h.tel.AddContent(span, ContentInput, "the prompt")
+		span.End()
+		spans := h.flushSpans(t)
+		_, has := attrMap(spans[0].Attributes)[ContentInput]
+		if has != capture || h.tel.CaptureContent() != capture {
+			t.Errorf("capture_content %v: content on span = %v", capture, has)
+		}
+	}
+}
