@@ -214,12 +214,19 @@ func (s *Server) newUpstreamRequest(ctx context.Context, c call) (*http.Request,
 	return req, nil
 }
 
-// upstreamDone records a finished exchange in telemetry (the metrics also
-// annotate the request's info).
+// upstreamDone records a finished exchange in telemetry and in the
+// request's info (summed over retries and guide rounds).
 func (s *Server) upstreamDone(e *exchange) {
+	d := time.Since(e.start)
 	var route string
-	telemetry.Info(e.ctx).Update(func(i *telemetry.RequestInfo) { route = i.Route })
-	s.tel.Metrics.Upstream(e.ctx, route, e.resp.StatusCode, time.Since(e.start), e.ttfb)
+	telemetry.Info(e.ctx).Update(func(i *telemetry.RequestInfo) {
+		route = i.Route
+		if i.UpstreamTTFB == 0 {
+			i.UpstreamTTFB = e.ttfb
+		}
+		i.Upstream += d
+	})
+	s.tel.Metrics.Upstream(e.ctx, route, e.resp.StatusCode, d, e.ttfb)
 	e.span.End()
 }
 
