@@ -144,11 +144,18 @@ func newSpanExporter(ctx context.Context, cfg TracesConfig) (sdktrace.SpanExport
 }
 
 // newTracerProvider samples parent-based at cfg.SampleRatio and, when exp is
-// set, exports through a bounded, non-blocking batch processor.
+// set, exports through a bounded, non-blocking batch processor. Without an
+// exporter nothing is sampled: spans still carry IDs (for the log lines and
+// the traceparent sent upstream) but are never recorded, which keeps the
+// request path cheap when nobody collects traces.
 func newTracerProvider(cfg TracesConfig, res *resource.Resource, exp sdktrace.SpanExporter, failures *exportFailures) *sdktrace.TracerProvider {
+	sampler := sdktrace.NeverSample()
+	if exp != nil {
+		sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))
+	}
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))),
+		sdktrace.WithSampler(sampler),
 	}
 	if exp != nil {
 		opts = append(opts, sdktrace.WithBatcher(&safeSpanExporter{SpanExporter: exp, failures: failures},
