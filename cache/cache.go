@@ -139,13 +139,6 @@ func (c *Cache) Stats() Stats {
 	}
 }
 
-// ShouldBypass reports whether a request sampled at temperature must not
-// use the cache: sampled outputs vary, unless cache_sampled says to cache
-// them anyway.
-func (c *Cache) ShouldBypass(temperature float64) bool {
-	return c == nil || (temperature > 0 && !c.cfg.CacheSampled)
-}
-
 // Bypass runs compute without the cache and returns OutcomeBypass.
 func (c *Cache) Bypass(ctx context.Context, compute func(context.Context) (string, error)) (string, string, error) {
 	if c != nil {

@@ -166,13 +166,6 @@ func TestDoComputeErrorNotCached(t *testing.T) {
 func TestBypass(t *testing.T) {
 	cfg := testConfig(t, "")
 	c := newCache(t, cfg)
-	if !c.ShouldBypass(0.7) || c.ShouldBypass(0) {
-		t.Fatal("sampled requests must bypass, greedy ones not")
-	}
-	cfg.CacheSampled = true
-	if newCache(t, cfg).ShouldBypass(0.7) {
-		t.Fatal("cache_sampled: sampled requests must not bypass")
-	}
 	comp := &counter{text: "t"}
 	for range 2 {
 		if _, outcome, _ := c.Bypass(context.Background(), comp.compute); outcome != cache.OutcomeBypass {

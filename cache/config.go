@@ -49,9 +49,6 @@ type Config struct {
 	LockTTL time.Duration `yaml:"lock_ttl"`
 	// LockPoll is how often waiters look for the holder's result. Default 50ms.
 	LockPoll time.Duration `yaml:"lock_poll"`
-	// CacheSampled caches corrections of sampled requests (temperature > 0)
-	// too. Default false: such requests bypass the cache.
-	CacheSampled bool `yaml:"cache_sampled"`
 	// Prefix is put before every key so that a format change never reads
 	// old entries. Default "aligngate:v1:".
 	Prefix string `yaml:"prefix"`

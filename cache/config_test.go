@@ -32,11 +32,11 @@ func TestConfigDefaultsFromYAML(t *testing.T) {
 
 func TestConfigLockFalseKept(t *testing.T) {
 	var c Config
-	if err := yaml.Unmarshal([]byte("lock: false\ncache_sampled: true\nttl: 1h\n"), &c); err != nil {
+	if err := yaml.Unmarshal([]byte("lock: false\nttl: 1h\n"), &c); err != nil {
 		t.Fatal(err)
 	}
 	c.SetDefaults()
-	if c.LockEnabled() || !c.CacheSampled || c.TTL != time.Hour {
+	if c.LockEnabled() || c.TTL != time.Hour {
 		t.Fatalf("explicit values lost: %+v", c)
 	}
 }

@@ -20,11 +20,9 @@ func ExampleCache_Do() {
 		text, outcome, err := c.Do(context.Background(), key, "aligner-2b", correct)
 		fmt.Println(text, outcome, err)
 	}
-	// A sampled request skips the cache unless cache_sampled is set.
-	if c.ShouldBypass(0.8) {
-		_, outcome, _ := c.Bypass(context.Background(), correct)
-		fmt.Println(outcome)
-	}
+	// A sampled request (the caller decides which) skips the cache.
+	_, outcome, _ := c.Bypass(context.Background(), correct)
+	fmt.Println(outcome)
 	// Output:
 	// The corrected answer. miss <nil>
 	// The corrected answer. hit <nil>
