@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +58,7 @@ type Metrics struct {
 
 	mu         sync.Mutex
 	engineStat metric.Registration
+	sets       setCache
 }
 
 // newMetrics creates every instrument on meter.
@@ -112,19 +112,11 @@ func nopMetrics() *Metrics {
 
 // request records one served request; called by Wrap.
 func (m *Metrics) request(ctx context.Context, s infoSnapshot, status int, d time.Duration) {
-	set := metric.WithAttributeSet(attribute.NewSet(
-		attribute.String("route", s.Route),
-		attribute.String("status", strconv.Itoa(status)),
-		attribute.String("mode", orNone(s.Mode)),
-		attribute.String("arm", orNone(s.Arm)),
-	))
+	set := m.sets.get(labels(status, "route", s.Route, "mode", orNone(s.Mode), "arm", orNone(s.Arm)))
 	m.requests.Add(ctx, 1, set)
 	m.reqDuration.Record(ctx, d.Seconds(), set)
 	if s.ttft > 0 {
-		m.ttft.Record(ctx, s.ttft.Seconds(), metric.WithAttributeSet(attribute.NewSet(
-			attribute.String("route", s.Route),
-			attribute.String("mode", orNone(s.Mode)),
-		)))
+		m.ttft.Record(ctx, s.ttft.Seconds(), m.sets.get(labels(0, "route", s.Route, "mode", orNone(s.Mode))))
 	}
 }
 
@@ -134,14 +126,11 @@ func (m *Metrics) request(ctx context.Context, s infoSnapshot, status int, d tim
 // to Upstream and sets UpstreamTTFB, so that retries are summed its way.
 func (m *Metrics) Upstream(ctx context.Context, route string, status int, d, ttfb time.Duration) {
 	route = Route(route)
-	set := metric.WithAttributeSet(attribute.NewSet(
-		attribute.String("route", route),
-		attribute.String("status", strconv.Itoa(status)),
-	))
+	set := m.sets.get(labels(status, "route", route))
 	m.upRequests.Add(ctx, 1, set)
 	m.upDuration.Record(ctx, d.Seconds(), set)
 	if ttfb > 0 {
-		m.upTTFB.Record(ctx, ttfb.Seconds(), metric.WithAttributes(attribute.String("route", route)))
+		m.upTTFB.Record(ctx, ttfb.Seconds(), m.sets.get(labels(0, "route", route)))
 	}
 }
 
@@ -149,18 +138,11 @@ func (m *Metrics) Upstream(ctx context.Context, route string, status int, d, ttf
 // streaming). Outcome is OutcomeCorrected, OutcomeUnchanged or
 // OutcomeFallback+reason; tokensOut feeds the tokens-per-second histogram.
 func (m *Metrics) Correction(ctx context.Context, mode, backend, outcome string, d time.Duration, tokensOut int) {
-	set := metric.WithAttributeSet(attribute.NewSet(
-		attribute.String("mode", orNone(mode)),
-		attribute.String("backend", orNone(backend)),
-		attribute.String("outcome", orNone(outcome)),
-	))
+	set := m.sets.get(labels(0, "mode", orNone(mode), "backend", orNone(backend), "outcome", orNone(outcome)))
 	m.corrections.Add(ctx, 1, set)
 	m.corrDuration.Record(ctx, d.Seconds(), set)
 	if tokensOut > 0 && d > 0 {
-		m.corrRate.Record(ctx, float64(tokensOut)/d.Seconds(), metric.WithAttributeSet(attribute.NewSet(
-			attribute.String("mode", orNone(mode)),
-			attribute.String("backend", orNone(backend)),
-		)))
+		m.corrRate.Record(ctx, float64(tokensOut)/d.Seconds(), m.sets.get(labels(0, "mode", orNone(mode), "backend", orNone(backend))))
 	}
 	Info(ctx).Update(func(i *RequestInfo) {
 		switch {
