@@ -121,10 +121,10 @@ func contextParams(cfg Config) llama.ContextParams {
 	cp.NSeqMax = uint32(cfg.Parallel)
 	cp.NThreads = int32(cfg.Threads)
 	cp.NThreadsBatch = int32(cfg.Threads)
-	// One KV buffer shared by all sequences: a sequence may hold up to
-	// ContextSize tokens (enforced here), and cells of finished requests
-	// stay cached for prefix reuse.
-	cp.KVUnified = 1
+	// One KV stream per sequence (not unified): a token attends only to
+	// its own sequence's cells, so the caches that finished requests leave
+	// behind for prefix reuse cost the running ones nothing.
+	cp.KVUnified = 0
 	cp.NoPerf = 1
 	return cp
 }
