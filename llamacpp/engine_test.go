@@ -326,6 +326,27 @@ func TestOpenErrors(t *testing.T) {
 	}
 	t.Run("missing library", func(t *testing.T) {
 		_, err := Open(Config{ModelPath: tinyModel(t), LibDir: filepath.Join(dir, "nolib")}, nil)
+		if !errors.Is(err, ErrLibrary) || !strings.Contains(err.Error(), "libllama.so not found") || !strings.Contains(err.Error(), "install-llama.sh") {
+			t.Fatalf("err %v, want ErrLibrary naming the file and the install script", err)
+		}
+	})
+	t.Run("wrong library", func(t *testing.T) {
+		// libffi stands in for a libggml-base.so without ggml_version().
+		ffi := "/usr/lib/x86_64-linux-gnu/libffi.so.8"
+		if _, err := os.Stat(ffi); err != nil {
+			t.Skip("no libffi.so.8 to stand in for a foreign library")
+		}
+		fake := filepath.Join(dir, "fake")
+		if err := os.MkdirAll(fake, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range requiredLibs {
+			if err := os.Symlink(ffi, filepath.Join(fake, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := Open(Config{ModelPath: tinyModel(t), LibDir: fake}, nil)
+		t.Log(err)
 		if !errors.Is(err, ErrLibrary) || !strings.Contains(err.Error(), "install-llama.sh") {
 			t.Fatalf("err %v, want ErrLibrary naming the install script", err)
 		}

@@ -40,10 +40,7 @@ func loadLibrary(dir string) error {
 	}
 	native.Lock()
 	defer native.Unlock()
-	if native.dir != "" {
-		if native.dir != abs {
-			return fmt.Errorf("%w: already loaded from %s, cannot load %s too", ErrLibrary, native.dir, abs)
-		}
+	if native.dir == abs {
 		return nil
 	}
 	for _, name := range requiredLibs {
@@ -53,6 +50,9 @@ func loadLibrary(dir string) error {
 	}
 	if err := checkVersion(abs); err != nil {
 		return err
+	}
+	if native.dir != "" {
+		return fmt.Errorf("%w: already loaded from %s, cannot load %s too", ErrLibrary, native.dir, abs)
 	}
 	if err := llama.Load(abs); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrLibrary, abs, err)
