@@ -136,8 +136,12 @@ func (r *results) writeVerdicts(w io.Writer) {
 	cost6 := median(r.sentenceCol(last, func(s sentenceSample) time.Duration { return s.Cost }))
 	added2 := median(r.sentenceCol(1, func(s sentenceSample) time.Duration { return s.Added }))
 	added6 := median(r.sentenceCol(last, func(s sentenceSample) time.Duration { return s.Added }))
+	eval2 := r.sentenceInt(1, func(s sentenceSample) int { return s.Evaluated })
+	eval6 := r.sentenceInt(last, func(s sentenceSample) int { return s.Evaluated })
+	fmt.Fprintf(w, "- Prompt tokens evaluated with prefix reuse, sentence %d vs 2: %d vs %d (×%.2f, flat if ≤ ×%.2f): %s.\n",
+		last+1, eval6, eval2, float64(eval6)/float64(eval2), flatLimit, verdict(float64(eval6) <= flatLimit*float64(eval2)))
 	flat := float64(cost6) / float64(cost2)
-	fmt.Fprintf(w, "- Per-sentence correction with prefix reuse, sentence %d vs 2: %s vs %s ms (×%.2f, flat if ≤ ×%.2f): %s. Added latency sentence %d vs 2: %s vs %s ms.\n",
+	fmt.Fprintf(w, "- Per-sentence correction time with prefix reuse, sentence %d vs 2: %s vs %s ms (×%.2f, flat if ≤ ×%.2f): %s. Added latency sentence %d vs 2: %s vs %s ms.\n",
 		last+1, ms(cost6), ms(cost2), flat, flatLimit, verdict(flat <= flatLimit), last+1, ms(added6), ms(added2))
 	if len(r.noReuse) > last {
 		nr2, nr6 := median(collect(r.noReuse[1], call.Cost)), median(collect(r.noReuse[last], call.Cost))
