@@ -212,6 +212,7 @@ func (b *bench) measure(ctx context.Context) (*results, error) {
 			if mode == correct.ModeStream {
 				last = calls
 			}
+			fmt.Fprintf(os.Stderr, "run %d/%d %s: %d generations\n", r+1, b.o.runs, mode, len(calls))
 		}
 	}
 	if b.o.control {
