@@ -19,7 +19,10 @@ type Config struct {
 	// ContextSize is the context length of each sequence, in tokens: prompt
 	// plus generated tokens must fit. Default 4096.
 	ContextSize int `yaml:"context_size"`
-	// Threads used for decoding. Default runtime.NumCPU().
+	// Threads used for decoding. Default runtime.NumCPU()-1 (at least 1):
+	// one core stays with the HTTP side, since llama.cpp's threads spin and
+	// a decode waits for its slowest thread (on 2 cores, 2 threads ran
+	// hundreds of times slower than 1 whenever the proxy was busy).
 	Threads int `yaml:"threads"`
 	// BatchSize is the most tokens one decode call evaluates. Default 512.
 	BatchSize int `yaml:"batch_size"`
@@ -50,7 +53,7 @@ func (c *Config) SetDefaults() {
 		c.ContextSize = DefaultContextSize
 	}
 	if c.Threads == 0 {
-		c.Threads = runtime.NumCPU()
+		c.Threads = max(1, runtime.NumCPU()-1)
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = DefaultBatchSize

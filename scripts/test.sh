@@ -11,6 +11,8 @@ cd "$repo"
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+# yzma binds llama.cpp through libffi.
+ldconfig -p | grep -q 'libffi.so.8 ' || need_apt+=(libffi8)
 if ((${#need_apt[@]})); then
 	echo "== installing ${need_apt[*]} from Debian"
 	export DEBIAN_FRONTEND=noninteractive
