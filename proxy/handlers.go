@@ -21,7 +21,9 @@ func (s *Server) chat(c *gin.Context) {
 	d := s.decide(c, rt)
 	if d.Mode == correct.ModeOff || d.Mode == "" {
 		s.forward(c, up, body)
-		s.record(&job{model: rt.Model.value, dec: d}, 0, summary{})
+		if d.Experiment != "" {
+			s.record(&job{model: rt.Model.value, dec: d}, 0, summary{})
+		}
 		return
 	}
 	j := &job{up: up, body: body, model: rt.Model.value, dec: d}

@@ -197,10 +197,13 @@ func (s *Server) do(ctx context.Context, c call) (*exchange, error) {
 }
 
 func (s *Server) newUpstreamRequest(ctx context.Context, c call) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, c.method, c.up.target(c.suffix, c.query).String(), bodyReader(c.body))
+	// The URL is built, not parsed: the request starts from an empty one.
+	req, err := http.NewRequestWithContext(ctx, c.method, "", bodyReader(c.body))
 	if err != nil {
 		return nil, fmt.Errorf("build upstream request: %w", err)
 	}
+	req.URL = c.up.target(c.suffix, c.query)
+	req.Host = req.URL.Host
 	copyHeader(req.Header, c.header)
 	stripOwnHeaders(req.Header)
 	if c.up.apiKey != "" {
