@@ -143,25 +143,17 @@ func newSpanExporter(ctx context.Context, cfg TracesConfig) (sdktrace.SpanExport
 	return exp, nil
 }
 
-// newTracerProvider samples parent-based at cfg.SampleRatio and, when exp is
-// set, exports through a bounded, non-blocking batch processor. Without an
-// exporter nothing is sampled: spans still carry IDs (for the log lines and
-// the traceparent sent upstream) but are never recorded, which keeps the
-// request path cheap when nobody collects traces.
+// newTracerProvider samples parent-based at cfg.SampleRatio and exports
+// through a bounded, non-blocking batch processor.
 func newTracerProvider(cfg TracesConfig, res *resource.Resource, exp sdktrace.SpanExporter, failures *exportFailures) *sdktrace.TracerProvider {
-	sampler := sdktrace.NeverSample()
-	if exp != nil {
-		sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))
-	}
+	sampler := sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sampler),
 	}
-	if exp != nil {
-		opts = append(opts, sdktrace.WithBatcher(&safeSpanExporter{SpanExporter: exp, failures: failures},
-			sdktrace.WithMaxQueueSize(cfg.QueueSize),
-			sdktrace.WithExportTimeout(cfg.Timeout)))
-	}
+	opts = append(opts, sdktrace.WithBatcher(&safeSpanExporter{SpanExporter: exp, failures: failures},
+		sdktrace.WithMaxQueueSize(cfg.QueueSize),
+		sdktrace.WithExportTimeout(cfg.Timeout)))
 	return sdktrace.NewTracerProvider(opts...)
 }
 

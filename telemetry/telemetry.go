@@ -167,6 +167,15 @@ func (t *Telemetry) setupTraces(ctx context.Context, cfg Config, res *resource.R
 			return err
 		}
 	}
+	if exp == nil {
+		// Nobody collects traces: a no-op tracer keeps the request path
+		// cheap. A client's trace context still flows through (to the logs
+		// and to the upstream), since no-op spans carry their parent's.
+		tp := tracenoop.NewTracerProvider()
+		t.TracerProvider = tp
+		t.Tracer = tp.Tracer(scopeName)
+		return nil
+	}
 	tp := newTracerProvider(cfg.Traces, res, exp, failures)
 	t.TracerProvider = tp
 	t.Tracer = tp.Tracer(scopeName)
