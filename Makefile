@@ -12,7 +12,7 @@ MODE          ?= aligner
 .PHONY: run test build llama deps lint bench-passthrough clean
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/aligngate
+	$(GO) build -o $(BIN) ./cmd/aligngate
 
 # llama.cpp v0.5.0 shared libraries into .llama/lib (npm package).
 llama:
