@@ -35,16 +35,24 @@ func cachingProxy(t *testing.T, upURL, beURL, redisURL string) *httptest.Server 
 	return startProxy(t, cfg, store)
 }
 
+// replicas starts a Redis server, a fake upstream and backend, and two
+// caching proxies sharing that Redis.
+func replicas(t *testing.T) (be *backend, redis *cachetest.Server, a, b *httptest.Server) {
+	t.Helper()
+	redis = cachetest.StartRedis(t)
+	be = &backend{respond: fixed("Better.")}
+	bts := be.server(t)
+	up := httptest.NewServer((&recorder{}).handler(200, okChat))
+	t.Cleanup(up.Close)
+	a = cachingProxy(t, up.URL, bts.URL, redis.URL())
+	b = cachingProxy(t, up.URL, bts.URL, redis.URL())
+	return be, redis, a, b
+}
+
 const question = `{"model":"m","messages":[{"role":"user","content":"q"}]}`
 
 func TestTwoReplicasShareCorrections(t *testing.T) {
-	redis := cachetest.StartRedis(t)
-	be := &backend{respond: fixed("Better.")}
-	bts := be.server(t)
-	up := httptest.NewServer((&recorder{}).handler(200, okChat))
-	defer up.Close()
-	a := cachingProxy(t, up.URL, bts.URL, redis.URL())
-	b := cachingProxy(t, up.URL, bts.URL, redis.URL())
+	be, _, a, b := replicas(t)
 
 	resp, body := post(t, a.URL+"/v1/chat/completions", question)
 	if got := resp.Header.Get(headerCache); got != "miss" {
@@ -60,13 +68,7 @@ func TestTwoReplicasShareCorrections(t *testing.T) {
 }
 
 func TestConcurrentIdenticalRequestsCorrectOnce(t *testing.T) {
-	redis := cachetest.StartRedis(t)
-	be := &backend{respond: fixed("Better.")}
-	bts := be.server(t)
-	up := httptest.NewServer((&recorder{}).handler(200, okChat))
-	defer up.Close()
-	a := cachingProxy(t, up.URL, bts.URL, redis.URL())
-	b := cachingProxy(t, up.URL, bts.URL, redis.URL())
+	be, _, a, b := replicas(t)
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
@@ -89,12 +91,7 @@ func TestConcurrentIdenticalRequestsCorrectOnce(t *testing.T) {
 }
 
 func TestRedisOutageNeverFailsRequests(t *testing.T) {
-	redis := cachetest.StartRedis(t)
-	be := &backend{respond: fixed("Better.")}
-	bts := be.server(t)
-	up := httptest.NewServer((&recorder{}).handler(200, okChat))
-	defer up.Close()
-	px := cachingProxy(t, up.URL, bts.URL, redis.URL())
+	_, redis, px, _ := replicas(t)
 	ask := func() string {
 		t.Helper()
 		resp, body := post(t, px.URL+"/v1/chat/completions", question)

@@ -25,6 +25,7 @@ type follower struct {
 	finish   map[int]*string
 	opaque   map[int]bool
 	usage    []byte
+	headSet  bool
 }
 
 // followStream serves a streamed chat request in stream mode: each upstream
@@ -81,8 +82,10 @@ func (f *follower) pump(ex *exchange) error {
 }
 
 func (f *follower) handle(ch *chunk, data []byte) error {
-	if f.em.head.ID == "" {
+	if !f.headSet {
+		// Set once, before any session exists to read it.
 		f.em.head = chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
+		f.headSet = true
 	}
 	if len(ch.Choices) == 0 {
 		if len(ch.Usage) > 0 && string(ch.Usage) != "null" {
