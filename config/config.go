@@ -188,6 +188,9 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	c := &Config{}
 	if len(bytes.TrimSpace([]byte(expanded))) > 0 {
 		if err := yaml.UnmarshalWithOptions([]byte(expanded), c, yaml.DisallowUnknownField()); err != nil {
+			if msg := badDuration([]byte(expanded)); msg != "" {
+				return nil, fmt.Errorf("%s: %w", msg, &parseError{err})
+			}
 			return nil, &parseError{err}
 		}
 	}

@@ -465,10 +465,16 @@ func TestExamplesLoad(t *testing.T) {
 // TestParseErrorNamesDurationKey documents a known gap: a malformed duration
 // is reported as `time: invalid duration "soon"` with no key and no line.
 func TestParseErrorNamesDurationKey(t *testing.T) {
-	t.Skip("known bug in Parse: goccy/go-yaml returns time.ParseDuration's error without the key path; remove this skip once fixed")
-	_, err := Parse([]byte("timeouts: {connect: soon}\n"), noEnv)
-	if err == nil || !strings.Contains(err.Error(), "connect") {
-		t.Errorf("err = %v, want it to name timeouts.connect", err)
+	for in, key := range map[string]string{
+		"timeouts: {connect: soon}\n":                         "timeouts.connect",
+		"cache: {ttl: 3 days}\n":                              "cache.ttl",
+		"policies:\n  rules:\n    - action: {budget: fast}\n": "policies.rules[0].action.budget",
+		"correct:\n  budget: {stream: 1x}\n":                  "correct.budget.stream",
+	} {
+		_, err := Parse([]byte(in), noEnv)
+		if err == nil || !strings.Contains(err.Error(), key+": invalid duration") {
+			t.Errorf("%q: err = %v, want it to name %s", in, err, key)
+		}
 	}
 }
 
