@@ -12,7 +12,7 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 # yzma binds llama.cpp through libffi.
-ldconfig -p | grep -q 'libffi.so.8 ' || need_apt+=(libffi8)
+ldconfig -p 2>/dev/null | grep 'libffi.so.8 ' >/dev/null || need_apt+=(libffi8)
 if ((${#need_apt[@]})); then
 	echo "== installing ${need_apt[*]} from Debian"
 	export DEBIAN_FRONTEND=noninteractive
