@@ -422,3 +422,46 @@ func TestPanicRecovered(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestModelsMergedAcrossUpstreams(t *testing.T) {
+	a := &recorder{}
+	upA := httptest.NewServer(a.handler(200, `{"object":"list","data":[{"id":"gpt-4","object":"model"},{"id":"shared","object":"model","owned_by":"a"}]}`))
+	defer upA.Close()
+	upB := httptest.NewServer((&recorder{}).handler(200, `{"object":"list","data":[{"id":"llama-3","object":"model"},{"id":"shared","object":"model","owned_by":"b"}]}`))
+	defer upB.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	px := newProxy(t, upA.URL, func(c *config.Config) {
+		c.Upstreams = append(c.Upstreams,
+			config.Upstream{Name: "b", BaseURL: upB.URL + "/v1", Models: []string{"llama-*"}},
+			config.Upstream{Name: "down", BaseURL: downURL + "/v1"})
+	})
+	req, _ := http.NewRequest("GET", px.URL+"/v1/models", nil)
+	req.Header.Set("Authorization", "Bearer client-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Object string `json:"object"`
+		Data   []struct {
+			ID      string `json:"id"`
+			OwnedBy string `json:"owned_by"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("status %d: %v", resp.StatusCode, err)
+	}
+	var ids []string
+	for _, m := range list.Data {
+		ids = append(ids, m.ID+"/"+m.OwnedBy)
+	}
+	if got := strings.Join(ids, ","); list.Object != "list" || got != "gpt-4/,shared/a,llama-3/" {
+		t.Fatalf("merged list %q", got)
+	}
+	if a.header.Get("Authorization") != "Bearer client-key" {
+		t.Errorf("client key not forwarded to the upstream: %q", a.header.Get("Authorization"))
+	}
+}

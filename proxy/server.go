@@ -121,9 +121,14 @@ func (s *Server) routes() http.Handler {
 	return r
 }
 
-// v1 dispatches the OpenAI API: the two completion routes are handled,
-// every other /v1 path is forwarded as is.
+// v1 dispatches the OpenAI API: the two completion routes are handled, the
+// model list is merged across upstreams, every other /v1 path is forwarded
+// as is.
 func (s *Server) v1(c *gin.Context) {
+	if c.Request.Method == http.MethodGet && c.Param("path") == "/models" {
+		s.models(c)
+		return
+	}
 	if c.Request.Method == http.MethodPost {
 		switch c.Param("path") {
 		case "/chat/completions":
