@@ -98,14 +98,22 @@ func correctingProxy(t *testing.T, upstreamURL, backendURL, mode string, edit fu
 func startProxy(t *testing.T, cfg *config.Config, store correct.Cache) *httptest.Server {
 	t.Helper()
 	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	remote, err := correct.NewRemote(cfg.Correct.Remote, &http.Client{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cor, err := correct.New(cfg.Correct, map[string]correct.Model{"remote": remote}, store, nil)
+	return serveCorrecting(t, cfg, map[string]correct.Model{correct.BackendRemote: remote}, store)
+}
+
+// serveCorrecting validates cfg and serves a proxy whose corrector runs on
+// models, caching in store (nil: no cache).
+func serveCorrecting(t *testing.T, cfg *config.Config, models map[string]correct.Model, store correct.Cache) *httptest.Server {
+	t.Helper()
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cor, err := correct.New(cfg.Correct, models, store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/llamacpp/gguf"
-	"github.com/aligngate/aligngate/policies"
 )
 
 // localMaxTokens caps each correction of the local tests (policy
@@ -56,21 +55,7 @@ func localProxy(t *testing.T, upstreamURL, mode string, engine *llamacpp.Engine)
 	maxTokens := localMaxTokens
 	cfg.Policies.Default.MaxTokens = &maxTokens
 	cfg.Correct.Backend = correct.BackendLocal
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	cor, err := correct.New(cfg.Correct, map[string]correct.Model{correct.BackendLocal: engine}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(cfg, Options{Policies: policies.NewEngine(&cfg.Policies), Corrector: cor})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts
+	return serveCorrecting(t, cfg, map[string]correct.Model{correct.BackendLocal: engine}, nil)
 }
 
 // generateDirect is what the engine writes for prompt, greedy and capped at

@@ -71,8 +71,7 @@ func correctionError(err error) *wire.Error {
 	if !errors.As(err, &fe) {
 		return wire.NewError(http.StatusBadGateway, wire.TypeServer, "correction_error", "The correction failed: "+err.Error())
 	}
-	typ := wire.TypeServer
-	e := wire.NewError(fe.HTTPStatus(), typ, "correction_"+fe.Reason, "The answer could not be corrected: "+fe.Error())
+	e := wire.NewError(fe.HTTPStatus(), wire.TypeServer, "correction_"+fe.Reason, "The answer could not be corrected: "+fe.Error())
 	if fe.Reason == correct.FallbackBusy {
 		e.Type = wire.TypeRateLimit
 		e.RetryAfter = 1
