@@ -17,6 +17,7 @@ import (
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // backend is a fake remote correction server (/v1/completions, streamed):
@@ -226,7 +227,7 @@ type gotChunk struct {
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage     json.RawMessage `json:"usage"`
-	Aligngate *report         `json:"aligngate"`
+	Aligngate *wire.Report    `json:"aligngate"`
 	Error     json.RawMessage `json:"error"`
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/telemetry"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // Response headers that tell the client what aligngate did.
@@ -28,15 +29,15 @@ const (
 
 // decide asks the policies what to do with a request and annotates
 // telemetry with the answer.
-func (s *Server) decide(c *gin.Context, rt routing) policies.Decision {
+func (s *Server) decide(c *gin.Context, rt wire.Routing) policies.Decision {
 	ctx := c.Request.Context()
 	_, span := s.tel.Tracer.Start(ctx, "policy.decide")
 	r := c.Request
 	d := s.policies.Decide(policies.Facts{
-		Model:      rt.Model.value,
+		Model:      rt.Model.Value,
 		Route:      r.URL.Path,
 		ClientKey:  bearer(r.Header.Get("Authorization")),
-		User:       rt.User.value,
+		User:       rt.User.Value,
 		Header:     r.Header.Get,
 		Metadata:   rt.Metadata,
 		ModeHeader: r.Header.Get(headerMode),
@@ -44,7 +45,7 @@ func (s *Server) decide(c *gin.Context, rt routing) policies.Decision {
 	span.End()
 	info := telemetry.Info(ctx)
 	info.Update(func(i *telemetry.RequestInfo) {
-		i.Model, i.Mode, i.Arm, i.Experiment = rt.Model.value, d.Mode, d.Arm, d.Experiment
+		i.Model, i.Mode, i.Arm, i.Experiment = rt.Model.Value, d.Mode, d.Arm, d.Experiment
 	})
 	if d.Arm != "" {
 		c.Header(headerArm, d.Arm)
@@ -102,20 +103,8 @@ func (s summary) setHeaders(h http.Header) {
 	}
 }
 
-// report is the "aligngate" extension member added to a corrected choice
-// (non-stream) or to a choice's final chunk (stream). OpenAI clients ignore
-// unknown members.
-type report struct {
-	Mode         string  `json:"mode"`
-	Corrected    bool    `json:"corrected"`
-	CorrectionMs int64   `json:"correction_ms"`
-	Fallback     string  `json:"fallback,omitempty"`
-	Cache        string  `json:"cache,omitempty"`
-	Original     *string `json:"original,omitempty"`
-}
-
-func newReport(mode string, o correct.Outcome, original string, includeOriginal bool) *report {
-	r := &report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache}
+func newReport(mode string, o correct.Outcome, original string, includeOriginal bool) *wire.Report {
+	r := &wire.Report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache}
 	// A stream that fell back after corrected text went out carries the
 	// original, so the answer is never lost.
 	if includeOriginal || (o.Fallback != "" && o.Partial) {

@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // statusClientClosed is nginx's "client closed request": logged, never sent.

@@ -10,7 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aligngate/aligngate/correct"
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // follower corrects the choices of one upstream stream sentence by sentence
@@ -68,7 +68,7 @@ func (f *follower) pump(ex *exchange) error {
 		if err != nil {
 			return err
 		}
-		var ch chunk
+		var ch wire.Chunk
 		if json.Unmarshal(data, &ch) != nil {
 			if err := f.em.raw(data); err != nil {
 				return err
@@ -81,10 +81,10 @@ func (f *follower) pump(ex *exchange) error {
 	}
 }
 
-func (f *follower) handle(ch *chunk, data []byte) error {
+func (f *follower) handle(ch *wire.Chunk, data []byte) error {
 	if !f.headSet {
 		// Set once, before any session exists to read it.
-		f.em.head = chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
+		f.em.head = wire.Chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
 		f.headSet = true
 	}
 	if len(ch.Choices) == 0 {
@@ -98,7 +98,7 @@ func (f *follower) handle(ch *chunk, data []byte) error {
 		if cc.FinishReason != nil {
 			f.finish[cc.Index] = cc.FinishReason
 		}
-		if cc.opaque() || f.opaque[cc.Index] {
+		if cc.Opaque() || f.opaque[cc.Index] {
 			// Tool calls and refusals pass through as the upstream sent them.
 			f.opaque[cc.Index] = true
 			return f.em.raw(data)

@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/aligngate/aligngate/correct"
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // errGuideOpaque is returned by a guide round whose answer carries a tool
@@ -95,11 +95,11 @@ func (s *Server) guideWhole(c *gin.Context, j *job, g *guideUpstream) {
 	s.observeCtx(ctx, j.dec, o)
 	original := g.original.String()
 	head := g.chunkHead()
-	body, err := json.Marshal(guideCompletion{
+	body, err := json.Marshal(wire.Completion{
 		ID: head.ID, Object: "chat.completion", Created: head.Created, Model: head.Model,
 		SystemFingerprint: head.SystemFingerprint,
-		Choices: []guideChoice{{
-			Message:      guideMessage{Role: "assistant", Content: o.Text},
+		Choices: []wire.CompletionChoice{{
+			Message:      wire.Message{Role: "assistant", Content: o.Text},
 			FinishReason: *g.finishReason(o),
 			Aligngate:    newReport(j.dec.Mode, o, original, j.dec.IncludeOriginal),
 		}},
@@ -180,29 +180,6 @@ func guideError(ctx context.Context, err error) *wire.Error {
 	return correctionError(err)
 }
 
-// guideCompletion is the chat.completion a non-stream guide request gets.
-type guideCompletion struct {
-	ID                string        `json:"id"`
-	Object            string        `json:"object"`
-	Created           int64         `json:"created"`
-	Model             string        `json:"model"`
-	SystemFingerprint *string       `json:"system_fingerprint,omitempty"`
-	Choices           []guideChoice `json:"choices"`
-}
-
-type guideChoice struct {
-	Index        int          `json:"index"`
-	Message      guideMessage `json:"message"`
-	Logprobs     *struct{}    `json:"logprobs"`
-	FinishReason string       `json:"finish_reason"`
-	Aligngate    *report      `json:"aligngate,omitempty"`
-}
-
-type guideMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 // guideUpstream drives the chat completions upstream for correct.Guide, one
 // sentence per call. Each call sends the client's request body with every
 // field kept except: "stream" true, "n" and "stream_options" removed, and,
@@ -220,8 +197,8 @@ type guideUpstream struct {
 	s        *Server
 	c        *gin.Context
 	j        *job
-	head     chunk   // id, created, model, fingerprint of the first answer
-	finish   *string // finish reason of the call that ended the answer
+	head     wire.Chunk // id, created, model, fingerprint of the first answer
+	finish   *string    // finish reason of the call that ended the answer
 	original strings.Builder
 	ttfb     time.Duration // of the first call
 	calls    int
@@ -270,7 +247,7 @@ func (g *guideUpstream) read(ex *exchange) (string, bool, error) {
 			return "", false, &guideUpstreamError{err: err}
 		}
 		var ev struct {
-			chunk
+			wire.Chunk
 			Error json.RawMessage `json:"error"`
 		}
 		if json.Unmarshal(data, &ev) != nil {
@@ -281,11 +258,11 @@ func (g *guideUpstream) read(ex *exchange) (string, bool, error) {
 				header: http.Header{"Content-Type": {"application/json"}}}
 		}
 		if g.head.ID == "" {
-			g.head = chunk{ID: ev.ID, Created: ev.Created, Model: ev.Model, SystemFingerprint: ev.SystemFingerprint}
+			g.head = wire.Chunk{ID: ev.ID, Created: ev.Created, Model: ev.Model, SystemFingerprint: ev.SystemFingerprint}
 		}
 		for i := range ev.Choices {
 			cc := &ev.Choices[i]
-			if cc.opaque() {
+			if cc.Opaque() {
 				return "", false, errGuideOpaque
 			}
 			var segs []correct.Segment
@@ -306,7 +283,7 @@ func (g *guideUpstream) read(ex *exchange) (string, bool, error) {
 
 // chunkHead is the id, created, model and fingerprint of the answer: the
 // upstream's, or made up when it sent none.
-func (g *guideUpstream) chunkHead() chunk {
+func (g *guideUpstream) chunkHead() wire.Chunk {
 	h := g.head
 	if h.ID == "" {
 		h.ID = "chatcmpl-aligngate-" + rand.Text()
@@ -348,7 +325,7 @@ func guideBody(body []byte, prefix string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("guide: messages: %w", err)
 		}
-		m, err := json.Marshal(guideMessage{Role: "assistant", Content: prefix})
+		m, err := json.Marshal(wire.Message{Role: "assistant", Content: prefix})
 		if err != nil {
 			return nil, fmt.Errorf("guide: prefix: %w", err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // guidedRequest is what the fake guided upstream reads of each call.
@@ -309,8 +310,8 @@ func TestGuideNonStream(t *testing.T) {
 				Role    string `json:"role"`
 				Content string `json:"content"`
 			} `json:"message"`
-			FinishReason string  `json:"finish_reason"`
-			Aligngate    *report `json:"aligngate"`
+			FinishReason string       `json:"finish_reason"`
+			Aligngate    *wire.Report `json:"aligngate"`
 		} `json:"choices"`
 	}
 	if err := json.Unmarshal(b, &got); err != nil || len(got.Choices) != 1 {

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // chat serves POST /v1/chat/completions: a passthrough unless the policy
@@ -17,16 +18,16 @@ func (s *Server) chat(c *gin.Context) {
 	if !ok {
 		return
 	}
-	up := s.pick(rt.Model.value)
+	up := s.pick(rt.Model.Value)
 	d := s.decide(c, rt)
 	if d.Mode == correct.ModeOff || d.Mode == "" {
 		s.forward(c, up, body)
 		if d.Experiment != "" {
-			s.record(&job{model: rt.Model.value, dec: d}, 0, summary{})
+			s.record(&job{model: rt.Model.Value, dec: d}, 0, summary{})
 		}
 		return
 	}
-	j := &job{up: up, body: body, model: rt.Model.value, dec: d}
+	j := &job{up: up, body: body, model: rt.Model.Value, dec: d}
 	if reason := s.skip(rt, j); reason != "" {
 		c.Header(headerSkipped, reason)
 		c.Header(headerCorrected, "false")
@@ -47,17 +48,17 @@ func (s *Server) chat(c *gin.Context) {
 
 // skip parses what correction needs and reports why the answer must pass
 // through untouched, or "".
-func (s *Server) skip(rt routing, j *job) string {
+func (s *Server) skip(rt wire.Routing, j *job) string {
 	if s.corrector == nil {
 		return skipNoModel
 	}
 	if err := json.Unmarshal(j.body, &j.req); err != nil {
 		return skipNoText
 	}
-	if r := j.req.skipReason(rt.Stream && j.dec.Mode == correct.ModeStream); r != "" {
+	if r := skipReason(&j.req, rt.Stream && j.dec.Mode == correct.ModeStream); r != "" {
 		return r
 	}
-	j.question = correct.Question(j.req.turns(), s.corrector.Config().MultiTurn)
+	j.question = correct.Question(turns(&j.req), s.corrector.Config().MultiTurn)
 	return ""
 }
 
@@ -67,23 +68,23 @@ func (s *Server) completions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.forward(c, s.pick(rt.Model.value), body)
+	s.forward(c, s.pick(rt.Model.Value), body)
 }
 
 // readRouted reads and validates a completion request; on failure it has
 // already answered the client.
-func (s *Server) readRouted(c *gin.Context, needMessages bool) ([]byte, routing, bool) {
+func (s *Server) readRouted(c *gin.Context, needMessages bool) ([]byte, wire.Routing, bool) {
 	body, werr := readBody(c.Writer, c.Request, s.cfg.Server.MaxBodyBytes)
 	if werr != nil {
 		werr.Write(c.Writer)
-		return nil, routing{}, false
+		return nil, wire.Routing{}, false
 	}
-	rt, err := parseRouting(body)
+	rt, err := wire.ParseRouting(body)
 	if err != nil {
 		invalidJSON(err).Write(c.Writer)
 		return nil, rt, false
 	}
-	if werr := rt.validate(needMessages); werr != nil {
+	if werr := validateRouting(rt, needMessages); werr != nil {
 		werr.Write(c.Writer)
 		return nil, rt, false
 	}
@@ -103,8 +104,8 @@ func (s *Server) passthrough(c *gin.Context) {
 		}
 		body = b
 		if strings.HasPrefix(c.GetHeader("Content-Type"), "application/json") {
-			if rt, err := parseRouting(body); err == nil {
-				model = rt.Model.value
+			if rt, err := wire.ParseRouting(body); err == nil {
+				model = rt.Model.Value
 			}
 		}
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
-	"github.com/aligngate/aligngate/proxy/wire"
 	"github.com/aligngate/aligngate/telemetry"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // Options carries the collaborators of a Server. Zero values are usable.

@@ -11,65 +11,15 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aligngate/aligngate/correct"
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
-
-// chunk is a chat.completion.chunk as aligngate reads it.
-type chunk struct {
-	ID                string          `json:"id"`
-	Created           int64           `json:"created"`
-	Model             string          `json:"model"`
-	SystemFingerprint *string         `json:"system_fingerprint,omitempty"`
-	Choices           []chunkChoice   `json:"choices"`
-	Usage             json.RawMessage `json:"usage"`
-}
-
-type chunkChoice struct {
-	Index int `json:"index"`
-	Delta struct {
-		Content      *string         `json:"content"`
-		Refusal      *string         `json:"refusal"`
-		ToolCalls    json.RawMessage `json:"tool_calls"`
-		FunctionCall json.RawMessage `json:"function_call"`
-	} `json:"delta"`
-	FinishReason *string `json:"finish_reason"`
-}
-
-// opaque reports whether the delta carries something never corrected.
-func (c *chunkChoice) opaque() bool {
-	d := &c.Delta
-	return d.Refusal != nil || (len(d.ToolCalls) > 0 && string(d.ToolCalls) != "null") ||
-		(len(d.FunctionCall) > 0 && string(d.FunctionCall) != "null")
-}
-
-// outChunk is a chunk aligngate writes.
-type outChunk struct {
-	ID                string      `json:"id"`
-	Object            string      `json:"object"`
-	Created           int64       `json:"created"`
-	Model             string      `json:"model"`
-	SystemFingerprint *string     `json:"system_fingerprint,omitempty"`
-	Choices           []outChoice `json:"choices"`
-	Aligngate         *report     `json:"aligngate,omitempty"`
-}
-
-type outChoice struct {
-	Index        int      `json:"index"`
-	Delta        outDelta `json:"delta"`
-	FinishReason *string  `json:"finish_reason"`
-}
-
-type outDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
-}
 
 // emitter writes corrected chunks for one response. Corrections of several
 // choices may emit concurrently; the mutex keeps events whole and ordered.
 type emitter struct {
 	mu       sync.Mutex
 	sse      *wire.SSEWriter
-	head     chunk // id, created, model, fingerprint of the upstream's chunks
+	head     wire.Chunk // id, created, model, fingerprint of the upstream's chunks
 	roleSent map[int]bool
 	wrote    map[int]bool // a choice got content
 }
@@ -78,14 +28,14 @@ func newEmitter(sse *wire.SSEWriter) *emitter {
 	return &emitter{sse: sse, roleSent: map[int]bool{}, wrote: map[int]bool{}}
 }
 
-func (e *emitter) chunk(ch outChoice, rep *report) error {
+func (e *emitter) chunk(ch wire.OutChoice, rep *wire.Report) error {
 	if !e.roleSent[ch.Index] {
 		ch.Delta.Role = "assistant"
 		e.roleSent[ch.Index] = true
 	}
-	return e.sse.JSON(outChunk{
+	return e.sse.JSON(wire.OutChunk{
 		ID: e.head.ID, Object: "chat.completion.chunk", Created: e.head.Created, Model: e.head.Model,
-		SystemFingerprint: e.head.SystemFingerprint, Choices: []outChoice{ch}, Aligngate: rep,
+		SystemFingerprint: e.head.SystemFingerprint, Choices: []wire.OutChoice{ch}, Aligngate: rep,
 	})
 }
 
@@ -97,18 +47,18 @@ func (e *emitter) content(i int, text string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.wrote[i] = true
-	return e.chunk(outChoice{Index: i, Delta: outDelta{Content: &text}}, nil)
+	return e.chunk(wire.OutChoice{Index: i, Delta: wire.OutDelta{Content: &text}}, nil)
 }
 
 // finish ends choice i with the upstream's finish reason and the report.
-func (e *emitter) finish(i int, reason *string, rep *report) error {
+func (e *emitter) finish(i int, reason *string, rep *wire.Report) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if reason == nil {
 		stop := "stop"
 		reason = &stop
 	}
-	return e.chunk(outChoice{Index: i, FinishReason: reason}, rep)
+	return e.chunk(wire.OutChoice{Index: i, FinishReason: reason}, rep)
 }
 
 // raw relays an upstream event as it was.
@@ -145,7 +95,7 @@ func (s *Server) startStream(c *gin.Context, j *job) (*exchange, *wire.SSEWriter
 
 // collected is a whole upstream stream, kept for Aligner.
 type collected struct {
-	head    chunk
+	head    wire.Chunk
 	events  [][]byte // every event, to replay an answer that is not corrected
 	text    map[int]*[]byte
 	finish  map[int]*string
@@ -167,7 +117,7 @@ func collect(ex *exchange) (*collected, error) {
 		}
 		ev := append([]byte(nil), data...)
 		col.events = append(col.events, ev)
-		var ch chunk
+		var ch wire.Chunk
 		if json.Unmarshal(ev, &ch) != nil {
 			col.opaque = true
 			continue
@@ -176,16 +126,16 @@ func collect(ex *exchange) (*collected, error) {
 	}
 }
 
-func (col *collected) add(ch *chunk, ev []byte) {
+func (col *collected) add(ch *wire.Chunk, ev []byte) {
 	if col.head.ID == "" {
-		col.head = chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
+		col.head = wire.Chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
 	}
 	if len(ch.Choices) == 0 && len(ch.Usage) > 0 && string(ch.Usage) != "null" {
 		col.usage = ev
 	}
 	for i := range ch.Choices {
 		cc := &ch.Choices[i]
-		if cc.opaque() {
+		if cc.Opaque() {
 			col.opaque = true
 		}
 		b, ok := col.text[cc.Index]

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // maxAnswer bounds an upstream answer read whole for correction.
@@ -27,7 +27,7 @@ type job struct {
 	body     []byte
 	model    string
 	dec      policies.Decision
-	req      chatRequest
+	req      wire.ChatRequest
 	question string
 	answers  []answerPair // filled by correction, for records
 }
