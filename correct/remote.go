@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/wire"
 )
 
@@ -46,26 +45,26 @@ func NewRemote(cfg RemoteConfig, client *http.Client, inject func(context.Contex
 func (m *Remote) ModelID() string { return "remote:" + m.cfg.Model + "@" + m.cfg.BaseURL }
 
 // Generate implements Model. A 429 or 503 answer wraps ErrBusy.
-func (m *Remote) Generate(ctx context.Context, prompt string, p llamacpp.Params, onToken func(string) error) (llamacpp.Result, error) {
+func (m *Remote) Generate(ctx context.Context, prompt string, p Params, onToken func(string) error) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	req, err := m.newRequest(ctx, prompt, p)
 	if err != nil {
-		return llamacpp.Result{}, err
+		return Result{}, err
 	}
 	resp, err := m.client.Do(req)
 	if err != nil {
-		return llamacpp.Result{}, fmt.Errorf("correct: remote: %w", err)
+		return Result{}, fmt.Errorf("correct: remote: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return llamacpp.Result{}, statusError(resp)
+		return Result{}, statusError(resp)
 	}
 	return readStream(resp.Body, onToken)
 }
 
 // newRequest builds the streaming completion request.
-func (m *Remote) newRequest(ctx context.Context, prompt string, p llamacpp.Params) (*http.Request, error) {
+func (m *Remote) newRequest(ctx context.Context, prompt string, p Params) (*http.Request, error) {
 	body := wire.TextCompletionRequest{
 		Model: m.cfg.Model, Prompt: prompt, MaxTokens: p.MaxTokens, Temperature: p.Temperature,
 		TopP: p.TopP, TopK: p.TopK, MinP: p.MinP, RepeatPenalty: p.RepeatPenalty, RepetitionPen: p.RepeatPenalty,
@@ -111,8 +110,8 @@ func statusError(resp *http.Response) error {
 var ErrBadStream = errors.New("correct: remote: bad event stream")
 
 // readStream reads SSE events until [DONE] or EOF after a finish reason.
-func readStream(body io.Reader, onToken func(string) error) (llamacpp.Result, error) {
-	var res llamacpp.Result
+func readStream(body io.Reader, onToken func(string) error) (Result, error) {
+	var res Result
 	var text strings.Builder
 	r := wire.NewSSEReader(body)
 	for {
@@ -142,7 +141,7 @@ func readStream(body io.Reader, onToken func(string) error) (llamacpp.Result, er
 }
 
 // applyChunk adds one chunk to the result and forwards its text.
-func applyChunk(res *llamacpp.Result, text *strings.Builder, ch wire.TextCompletionChunk, onToken func(string) error) error {
+func applyChunk(res *Result, text *strings.Builder, ch wire.TextCompletionChunk, onToken func(string) error) error {
 	if ch.Usage != nil {
 		res.PromptTokens = ch.Usage.PromptTokens
 		res.EvaluatedTokens = ch.Usage.PromptTokens

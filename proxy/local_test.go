@@ -12,6 +12,7 @@ import (
 
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/llamacpp/gguf"
 )
@@ -55,7 +56,7 @@ func localProxy(t *testing.T, upstreamURL, mode string, engine *llamacpp.Engine)
 	maxTokens := localMaxTokens
 	cfg.Policies.Default.MaxTokens = &maxTokens
 	cfg.Correct.Backend = correct.BackendLocal
-	return serveCorrecting(t, cfg, map[string]correct.Model{correct.BackendLocal: engine}, nil)
+	return serveCorrecting(t, cfg, map[string]correct.Model{correct.BackendLocal: llamacorrect.New(engine)}, nil)
 }
 
 // generateDirect is what the engine writes for prompt, greedy and capped at

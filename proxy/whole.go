@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -63,20 +62,6 @@ func (s *Server) correctText(ctx context.Context, j *job, answer string, onToken
 		attribute.String("aligngate.cache", o.Cache), attribute.Int("gen_ai.usage.input_tokens", o.TokensIn),
 		attribute.Int("gen_ai.usage.output_tokens", o.TokensOut))
 	return o, err
-}
-
-// correctionError is the answer to a failed correction under fail-closed.
-func correctionError(err error) *wire.Error {
-	var fe *correct.FallbackError
-	if !errors.As(err, &fe) {
-		return wire.NewError(http.StatusBadGateway, wire.TypeServer, "correction_error", "The correction failed: "+err.Error())
-	}
-	e := wire.NewError(fe.HTTPStatus(), wire.TypeServer, "correction_"+fe.Reason, "The answer could not be corrected: "+fe.Error())
-	if fe.Reason == correct.FallbackBusy {
-		e.Type = wire.TypeRateLimit
-		e.RetryAfter = 1
-	}
-	return e
 }
 
 // correctWhole serves a non-stream chat request whose answer is corrected:

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aligngate/aligngate/llamacpp"
+	"github.com/aligngate/aligngate/correct"
 )
 
 func TestAnswerShape(t *testing.T) {
@@ -117,8 +117,8 @@ func TestNewStreamSample(t *testing.T) {
 	s := streamed{Sent: t0, Deltas: []delta{{at(310), "One."}, {at(320), " "}, {at(700), " Two."}}}
 	ends := []time.Time{at(300), at(600)}
 	calls := []call{
-		{Start: at(301), End: at(309), Result: llamacpp.Result{PromptTokens: 50, ReusedTokens: 10, EvaluatedTokens: 40, CompletionTokens: 5}},
-		{Start: at(650), End: at(690), Result: llamacpp.Result{PromptTokens: 60, ReusedTokens: 45, EvaluatedTokens: 15, CompletionTokens: 5}},
+		{Start: at(301), End: at(309), Result: correct.Result{PromptTokens: 50, ReusedTokens: 10, EvaluatedTokens: 40, CompletionTokens: 5}},
+		{Start: at(650), End: at(690), Result: correct.Result{PromptTokens: 60, ReusedTokens: 45, EvaluatedTokens: 15, CompletionTokens: 5}},
 	}
 	got, err := newStreamSample(s, ends, calls)
 	if err != nil {

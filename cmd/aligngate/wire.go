@@ -12,6 +12,7 @@ import (
 	"github.com/aligngate/aligngate/cache"
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/proxy"
@@ -68,7 +69,7 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 			return nil, fmt.Errorf("llamacpp: %w", err)
 		}
 		a.engine = e
-		models[correct.BackendLocal] = e
+		models[correct.BackendLocal] = llamacorrect.New(e)
 		if err := a.tel.Metrics.RegisterEngineStats(func() (int, int) {
 			st := e.Stats()
 			return st.QueueDepth, st.BusySequences
