@@ -123,8 +123,8 @@ func (s *Server) observeCtx(ctx context.Context, d policies.Decision, o correct.
 		outcome = "corrected"
 	}
 	backend := d.Backend
-	if backend == "" && s.corrector != nil {
-		backend = s.corrector.Config().Backend
+	if backend == "" {
+		backend = s.settings.Backend
 	}
 	s.tel.Metrics.Correction(ctx, d.Mode, backend, outcome, o.Duration, o.TokensOut)
 	if o.Cache != "" {

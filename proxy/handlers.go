@@ -58,7 +58,7 @@ func (s *Server) skip(rt wire.Routing, j *job) string {
 	if r := skipReason(&j.req, rt.Stream && j.dec.Mode == correct.ModeStream); r != "" {
 		return r
 	}
-	j.question = correct.Question(turns(&j.req), s.corrector.Config().MultiTurn)
+	j.question = correct.Question(turns(&j.req), s.settings.MultiTurn)
 	return ""
 }
 
@@ -153,5 +153,5 @@ func (s *Server) drive(up *upstream) string {
 	if up.drive != "" {
 		return up.drive
 	}
-	return s.corrector.Config().Drive
+	return s.settings.Drive
 }

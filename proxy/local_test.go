@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
@@ -50,8 +49,8 @@ func localEngine(t *testing.T) *llamacpp.Engine {
 // correction capped at localMaxTokens.
 func localProxy(t *testing.T, upstreamURL, mode string, engine *llamacpp.Engine) *httptest.Server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
+	cfg := defaultTestConfig()
+	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
 	cfg.Policies.Default.Mode = mode
 	maxTokens := localMaxTokens
 	cfg.Policies.Default.MaxTokens = &maxTokens

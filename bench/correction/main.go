@@ -154,7 +154,8 @@ func newBench(o options, e *llamacpp.Engine, log *slog.Logger) (*bench, error) {
 		b.close()
 		return nil, err
 	}
-	s, err := proxy.New(cfg, proxy.Options{Logger: log, Policies: policies.NewEngine(&cfg.Policies), Corrector: cor})
+	s, err := proxy.New(&cfg.Config, proxy.Options{Logger: log, Policies: policies.NewEngine(&cfg.Policies), Corrector: cor,
+		Correction: proxy.CorrectionSettings{Backend: cfg.Correct.Backend, Drive: cfg.Correct.Drive, MultiTurn: cfg.Correct.MultiTurn}})
 	if err != nil {
 		b.close()
 		return nil, err

@@ -49,10 +49,13 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		a.close(context.Background())
 		return nil, fmt.Errorf("policies.records: %w", err)
 	}
-	opts := proxy.Options{
-		Logger: log, Policies: a.policies, Corrector: corrector, Recorder: a.recorder, Telemetry: a.tel,
+	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
+	if corrector != nil { // a typed nil would read as a corrector
+		opts.Corrector = corrector
+		cc := corrector.Config()
+		opts.Correction = proxy.CorrectionSettings{Backend: cc.Backend, Drive: cc.Drive, MultiTurn: cc.MultiTurn}
 	}
-	if a.srv, err = proxy.New(cfg, opts); err != nil {
+	if a.srv, err = proxy.New(&cfg.Config, opts); err != nil {
 		a.close(context.Background())
 		return nil, err
 	}
