@@ -3,13 +3,13 @@ package llamacorrect
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/internal/testenv"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/llamacpp/gguf"
 )
@@ -25,14 +25,7 @@ var (
 // skips without the libraries (YZMA_LIB), and fails instead under CI=true.
 func openEngine(t *testing.T, contextSize int) *Model {
 	t.Helper()
-	dir := os.Getenv("YZMA_LIB")
-	if _, err := os.Stat(filepath.Join(dir, "libllama.so")); dir == "" || err != nil {
-		msg := "llama.cpp libraries not found: run scripts/install-llama.sh and export YZMA_LIB=$PWD/.llama/lib"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	dir := testenv.LlamaLib(t)
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
 	if err := gguf.WriteLlama(path, gguf.TinySpec()); err != nil {
 		t.Fatal(err)

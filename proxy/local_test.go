@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/internal/testenv"
 	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/llamacpp/gguf"
@@ -25,14 +25,7 @@ const localMaxTokens = 12
 // fails under CI and skips elsewhere.
 func localEngine(t *testing.T) *llamacpp.Engine {
 	t.Helper()
-	lib := os.Getenv("YZMA_LIB")
-	if _, err := os.Stat(filepath.Join(lib, "libllama.so")); lib == "" || err != nil {
-		msg := "llama.cpp libraries not found: run scripts/install-llama.sh and export YZMA_LIB=$PWD/.llama/lib"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	lib := testenv.LlamaLib(t)
 	model := filepath.Join(t.TempDir(), "tiny.gguf")
 	if err := gguf.WriteLlama(model, gguf.TinySpec()); err != nil {
 		t.Fatal(err)

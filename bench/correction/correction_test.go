@@ -6,13 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/internal/testenv"
 )
 
 func TestAnswerShape(t *testing.T) {
@@ -146,14 +145,7 @@ func TestNewStreamSample(t *testing.T) {
 // TestRunTinyModel runs the whole benchmark once on the tiny model and the
 // real engine and checks that the report carries its verdicts.
 func TestRunTinyModel(t *testing.T) {
-	lib := os.Getenv("YZMA_LIB")
-	if _, err := os.Stat(filepath.Join(lib, "libllama.so")); lib == "" || err != nil {
-		msg := "llama.cpp libraries not found: run scripts/install-llama.sh and export YZMA_LIB=$PWD/.llama/lib"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.LlamaLib(t)
 	var out strings.Builder
 	if err := run([]string{"-runs", "1", "-threads", "1", "-interval", "2ms", "-max-tokens", "4"}, &out); err != nil {
 		t.Fatal(err)
