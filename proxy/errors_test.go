@@ -35,3 +35,16 @@ func TestCorrectionErrorStatus(t *testing.T) {
 		t.Errorf("plain error: status %d", e.Status)
 	}
 }
+
+// Upstream routing uses the one glob dialect: `*` crosses `/`, so a
+// pattern reaches model names with an organisation prefix.
+func TestUpstreamGlobCrossesSlash(t *testing.T) {
+	u := &upstream{models: []string{"*-8B", "meta-llama/*"}}
+	for model, want := range map[string]bool{
+		"meta-llama/Llama-3-8B": true, "meta-llama/Llama-3-70B": true, "org/x-8B": true, "gpt-4o": false,
+	} {
+		if got := u.matches(model); got != want {
+			t.Errorf("matches(%q) = %v, want %v", model, got, want)
+		}
+	}
+}
