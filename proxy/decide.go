@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/telemetry"
@@ -29,10 +27,10 @@ const (
 
 // decide asks the policies what to do with a request and annotates
 // telemetry with the answer.
-func (s *Server) decide(c *gin.Context, rt wire.Routing) policies.Decision {
-	ctx := c.Request.Context()
+func (s *Server) decide(in *inbound, rt wire.Routing) policies.Decision {
+	ctx := in.ctx()
 	_, span := s.tel.Tracer.Start(ctx, "policy.decide")
-	r := c.Request
+	r := in.req
 	d := s.policies.Decide(policies.Facts{
 		Model:      rt.Model.Value,
 		Route:      r.URL.Path,
@@ -48,11 +46,11 @@ func (s *Server) decide(c *gin.Context, rt wire.Routing) policies.Decision {
 		i.Model, i.Mode, i.Arm, i.Experiment = rt.Model.Value, d.Mode, d.Arm, d.Experiment
 	})
 	if d.Arm != "" {
-		c.Header(headerArm, d.Arm)
-		c.Header(headerExperiment, d.Experiment)
+		in.setHeader(headerArm, d.Arm)
+		in.setHeader(headerExperiment, d.Experiment)
 		s.tel.Metrics.Assignment(ctx, d.Experiment, d.Arm)
 	}
-	c.Header(headerMode, d.Mode)
+	in.setHeader(headerMode, d.Mode)
 	return d
 }
 

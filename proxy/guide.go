@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/aligngate/aligngate/correct"
@@ -28,32 +27,32 @@ const maxErrorBody = 1 << 20
 // drive as one text answer (several choices, or tools on a whole answer,
 // where a tool call cannot be told apart in advance) are served as follow
 // would serve them.
-func (s *Server) guide(c *gin.Context, j *job, stream bool) {
+func (s *Server) guide(in *inbound, j *job, stream bool) {
 	if j.req.N > 1 || (!stream && (j.req.Tools == '[' || j.req.Functions == '[')) {
 		if stream {
-			s.followStream(c, j)
+			s.followStream(in, j)
 		} else {
-			s.correctWhole(c, j)
+			s.correctWhole(in, j)
 		}
 		return
 	}
-	g := &guideUpstream{s: s, c: c, j: j}
+	g := &guideUpstream{s: s, in: in, j: j}
 	if stream {
-		s.guideStream(c, j, g)
+		s.guideStream(in, j, g)
 		return
 	}
-	s.guideWhole(c, j, g)
+	s.guideWhole(in, j, g)
 }
 
 // guideStream streams each corrected sentence as soon as it is corrected.
 // The SSE response starts with the first corrected text, so an upstream
 // that fails its first round is answered with its own status and body.
-func (s *Server) guideStream(c *gin.Context, j *job, g *guideUpstream) {
-	ctx := c.Request.Context()
+func (s *Server) guideStream(in *inbound, j *job, g *guideUpstream) {
+	ctx := in.ctx()
 	var em *emitter
 	open := func() *emitter {
 		if em == nil {
-			em = newEmitter(wire.StartSSE(c.Writer, http.StatusOK))
+			em = newEmitter(wire.StartSSE(in.w, http.StatusOK))
 			em.head = g.chunkHead()
 		}
 		return em
@@ -61,14 +60,14 @@ func (s *Server) guideStream(c *gin.Context, j *job, g *guideUpstream) {
 	o, err := s.runGuide(ctx, j, g, func(t string) error { return open().content(0, t) })
 	if err != nil {
 		if em == nil {
-			s.guideFailed(c, err)
+			s.guideFailed(in, err)
 		} else {
 			s.guideFailedInBand(ctx, em.sse, err)
 		}
 		return
 	}
 	original := g.original.String()
-	if !s.endChoice(c, j, open(), 0, g.finishReason(o), original, o, nil) {
+	if !s.endChoice(in, j, open(), 0, g.finishReason(o), original, o, nil) {
 		return
 	}
 	_ = em.sse.Done()
@@ -80,11 +79,11 @@ func (s *Server) guideStream(c *gin.Context, j *job, g *guideUpstream) {
 
 // guideWhole runs the same loop for a non-stream request and answers with
 // one chat.completion holding the corrected text.
-func (s *Server) guideWhole(c *gin.Context, j *job, g *guideUpstream) {
-	ctx := c.Request.Context()
+func (s *Server) guideWhole(in *inbound, j *job, g *guideUpstream) {
+	ctx := in.ctx()
 	o, err := s.runGuide(ctx, j, g, func(string) error { return nil })
 	if err != nil {
-		s.guideFailed(c, err)
+		s.guideFailed(in, err)
 		return
 	}
 	s.observeCtx(ctx, j.dec, o)
@@ -100,17 +99,17 @@ func (s *Server) guideWhole(c *gin.Context, j *job, g *guideUpstream) {
 		}},
 	})
 	if err != nil {
-		correctionError(err).Write(c.Writer)
+		correctionError(err).Write(in.w)
 		return
 	}
 	var sum summary
 	sum.add(o)
-	h := c.Writer.Header()
+	h := in.w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	sum.setHeaders(h)
-	c.Writer.WriteHeader(http.StatusOK)
-	_, _ = c.Writer.Write(body)
+	in.w.WriteHeader(http.StatusOK)
+	_, _ = in.w.Write(body)
 	j.answers = append(j.answers, answerPair{original, o.Text})
 	s.record(j, g.ttfb.Milliseconds(), sum)
 }
@@ -128,18 +127,18 @@ func (s *Server) runGuide(ctx context.Context, j *job, g *guideUpstream, emit fu
 
 // guideFailed answers a guide run that failed before anything was sent: an
 // upstream's own error answer is relayed unchanged.
-func (s *Server) guideFailed(c *gin.Context, err error) {
-	ctx := c.Request.Context()
+func (s *Server) guideFailed(in *inbound, err error) {
+	ctx := in.ctx()
 	if ctx.Err() != nil {
 		return // the client left
 	}
 	var ue *guideUpstreamError
 	if errors.As(err, &ue) && ue.err == nil {
-		ue.write(c.Writer)
+		ue.write(in.w)
 		return
 	}
 	s.logger.Warn("guided correction failed", "err", err)
-	guideError(ctx, err).Write(c.Writer)
+	guideError(ctx, err).Write(in.w)
 }
 
 // guideFailedInBand reports a failure after the stream started; the stream

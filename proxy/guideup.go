@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/wire"
 )
@@ -32,7 +30,7 @@ import (
 // answer. Next is called from one goroutine at a time.
 type guideUpstream struct {
 	s        *Server
-	c        *gin.Context
+	in       *inbound
 	j        *job
 	head     wire.Chunk // id, created, model, fingerprint of the first answer
 	finish   *string    // finish reason of the call that ended the answer
@@ -48,7 +46,7 @@ func (g *guideUpstream) Next(ctx context.Context, prefix string) (string, bool, 
 	if err != nil {
 		return "", false, err
 	}
-	cl := g.s.callFor(g.c, g.j.up, body)
+	cl := g.s.callFor(g.in, g.j.up, body)
 	cl.noGzip = true
 	ex, err := g.s.do(ctx, cl)
 	if err != nil {

@@ -133,21 +133,22 @@ func (s *Server) routes() http.Handler {
 // model list is merged across upstreams, every other /v1 path is forwarded
 // as is.
 func (s *Server) v1(c *gin.Context) {
-	if c.Request.Method == http.MethodGet && c.Param("path") == "/models" {
-		s.models(c)
+	in := newInbound(c)
+	if in.req.Method == http.MethodGet && in.suffix == "/models" {
+		s.models(in)
 		return
 	}
-	if c.Request.Method == http.MethodPost {
-		switch c.Param("path") {
+	if in.req.Method == http.MethodPost {
+		switch in.suffix {
 		case "/chat/completions":
-			s.chat(c)
+			s.chat(in)
 			return
 		case "/completions":
-			s.completions(c)
+			s.completions(in)
 			return
 		}
 	}
-	s.passthrough(c)
+	s.passthrough(in)
 }
 
 // recover turns a panic in a handler into a logged 500, as OpenAI shapes it.

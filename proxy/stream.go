@@ -8,8 +8,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/wire"
 )
@@ -77,20 +75,20 @@ func (e *emitter) wroteContent(i int) bool {
 // startStream calls the upstream for a streamed correction. It returns nil
 // when it has already answered the client (an error, or a non-stream answer
 // relayed as is).
-func (s *Server) startStream(c *gin.Context, j *job) (*exchange, *wire.SSEWriter) {
-	cl := s.callFor(c, j.up, j.body)
+func (s *Server) startStream(in *inbound, j *job) (*exchange, *wire.SSEWriter) {
+	cl := s.callFor(in, j.up, j.body)
 	cl.noGzip = true
-	ex, err := s.do(c.Request.Context(), cl)
+	ex, err := s.do(in.ctx(), cl)
 	if err != nil {
-		s.fail(c, err)
+		s.fail(in, err)
 		return nil, nil
 	}
 	if ex.resp.StatusCode != http.StatusOK || !isEventStream(ex.resp.Header) {
-		s.relay(c.Writer, ex)
+		s.relay(in.w, ex)
 		ex.Close()
 		return nil, nil
 	}
-	return ex, wire.StartSSE(c.Writer, http.StatusOK)
+	return ex, wire.StartSSE(in.w, http.StatusOK)
 }
 
 // collected is a whole upstream stream, kept for Aligner.
@@ -156,8 +154,8 @@ func (col *collected) add(ch *wire.Chunk, ev []byte) {
 // alignStream serves a streamed chat request in aligner mode: the upstream
 // answer is read whole, then the correction streams to the client token by
 // token as the model writes it.
-func (s *Server) alignStream(c *gin.Context, j *job) {
-	ex, sse := s.startStream(c, j)
+func (s *Server) alignStream(in *inbound, j *job) {
+	ex, sse := s.startStream(in, j)
 	if ex == nil {
 		return
 	}
@@ -178,8 +176,8 @@ func (s *Server) alignStream(c *gin.Context, j *job) {
 	var sum summary
 	for _, i := range col.indexes {
 		original := string(*col.text[i])
-		o, err := s.correctText(c.Request.Context(), j, original, func(p string) error { return em.content(i, p) })
-		if !s.endChoice(c, j, em, i, col.finish[i], original, o, err) {
+		o, err := s.correctText(in.ctx(), j, original, func(p string) error { return em.content(i, p) })
+		if !s.endChoice(in, j, em, i, col.finish[i], original, o, err) {
 			return
 		}
 		sum.add(o)
@@ -195,8 +193,8 @@ func (s *Server) alignStream(c *gin.Context, j *job) {
 // endChoice finishes choice i after its correction: on fail-open the
 // original is sent if nothing was, on fail-closed the error goes in-band.
 // It reports whether the stream may go on.
-func (s *Server) endChoice(c *gin.Context, j *job, em *emitter, i int, finish *string, original string, o correct.Outcome, err error) bool {
-	ctx := c.Request.Context()
+func (s *Server) endChoice(in *inbound, j *job, em *emitter, i int, finish *string, original string, o correct.Outcome, err error) bool {
+	ctx := in.ctx()
 	if err != nil {
 		if ctx.Err() == nil {
 			_ = em.sse.Error(correctionError(err))

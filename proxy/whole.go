@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/aligngate/aligngate/correct"
@@ -67,23 +66,23 @@ func (s *Server) correctText(ctx context.Context, j *job, answer string, onToken
 // correctWhole serves a non-stream chat request whose answer is corrected:
 // every choice's message content is replaced and every other member is kept
 // as the upstream sent it.
-func (s *Server) correctWhole(c *gin.Context, j *job) {
-	ctx := c.Request.Context()
-	cl := s.callFor(c, j.up, j.body)
+func (s *Server) correctWhole(in *inbound, j *job) {
+	ctx := in.ctx()
+	cl := s.callFor(in, j.up, j.body)
 	cl.noGzip = true
 	ex, err := s.do(ctx, cl)
 	if err != nil {
-		s.fail(c, err)
+		s.fail(in, err)
 		return
 	}
 	defer ex.Close()
 	if ex.resp.StatusCode != http.StatusOK || isEventStream(ex.resp.Header) {
-		s.relay(c.Writer, ex)
+		s.relay(in.w, ex)
 		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(ex, maxAnswer))
 	if err != nil {
-		s.fail(c, err)
+		s.fail(in, err)
 		return
 	}
 	upstreamMs := time.Since(ex.start).Milliseconds()
@@ -91,11 +90,11 @@ func (s *Server) correctWhole(c *gin.Context, j *job) {
 	out, sum, err := s.rewriteAnswer(ctx, j, raw)
 	if err != nil {
 		if ctx.Err() == nil {
-			correctionError(err).Write(c.Writer)
+			correctionError(err).Write(in.w)
 		}
 		return
 	}
-	h := c.Writer.Header()
+	h := in.w.Header()
 	copyHeader(h, ex.resp.Header)
 	h.Del("Content-Length")
 	h.Del("Content-Encoding")
@@ -106,8 +105,8 @@ func (s *Server) correctWhole(c *gin.Context, j *job) {
 		sum.setHeaders(h)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(out)))
-	c.Writer.WriteHeader(http.StatusOK)
-	_, _ = c.Writer.Write(out)
+	in.w.WriteHeader(http.StatusOK)
+	_, _ = in.w.Write(out)
 	s.record(j, upstreamMs, sum)
 }
 
