@@ -37,9 +37,9 @@ lint:
 
 # Runs every native fuzz target for FUZZTIME each (not part of make test).
 FUZZTIME ?= 60s
-FUZZ_TARGETS := FuzzCleanPath:./proxy FuzzParseObjectRoundTrip:./proxy/wire FuzzSSE:./correct \
+FUZZ_TARGETS := FuzzCleanPath:./proxy FuzzParseObjectRoundTrip:./wire FuzzSSEReader:./wire FuzzSSE:./correct \
 	FuzzSplitter:./correct FuzzRedactString:./telemetry FuzzDecodeEntry:./cache \
-	FuzzGlobMatch:./policies FuzzWordDiff:./eval FuzzParseVerdict:./eval FuzzKeepTail:./bench/passthrough
+	FuzzGlobMatch:./glob FuzzInspect:./llamacpp/gguf FuzzTextOut:./llamacpp FuzzWordDiff:./eval FuzzParseVerdict:./eval FuzzKeepTail:./bench/passthrough
 fuzz:
 	set -e; for t in $(FUZZ_TARGETS); do \
 		$(GO) test -run='^$$' -fuzz="^$${t%%:*}$$" -fuzztime=$(FUZZTIME) "$${t#*:}"; done
