@@ -7,7 +7,7 @@ import (
 )
 
 func TestRealChatTemplate(t *testing.T) {
-	e := openReal(t)
+	e := openReal(t, nil)
 	if tmpl := e.ChatTemplate(); !strings.Contains(tmpl, "<|im_start|>") {
 		t.Fatalf("chat template %q is not ChatML", tmpl)
 	}

@@ -38,10 +38,14 @@ func realModel(t testing.TB) string {
 	return path
 }
 
-// openReal opens an engine on the real model, 1 thread, 4 sequences.
-func openReal(t testing.TB) *Engine {
+// openReal opens an engine on the real model, 1 thread, 4 sequences; edit,
+// when set, changes the config first.
+func openReal(t testing.TB, edit func(*Config)) *Engine {
 	t.Helper()
 	cfg := Config{ModelPath: realModel(t), LibDir: libDir(t), ContextSize: 2048, Parallel: 4, Threads: 1, BatchSize: 512}
+	if edit != nil {
+		edit(&cfg)
+	}
 	e, err := Open(cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/eval"
+	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 )
 
@@ -73,7 +74,7 @@ func openCorrector(f *evalFlags, logger *slog.Logger) (*inProcessCorrector, erro
 		if p.engine, err = llamacpp.Open(cfg.LlamaCpp, logger); err != nil {
 			return nil, err
 		}
-		models[correct.BackendLocal] = p.engine
+		models[correct.BackendLocal] = llamacorrect.New(p.engine)
 		parts = append(parts, "local llama.cpp "+filepath.Base(cfg.LlamaCpp.ModelPath))
 	}
 	if cfg.Correct.Remote.BaseURL != "" {
@@ -133,10 +134,15 @@ func openLocalJudge(f *evalFlags, logger *slog.Logger) (*localJudge, error) {
 }
 
 // Chat implements eval.Chatter: the conversation rendered with the model's
-// chat template, then greedy generation up to maxTokens, which must leave
-// room for the reasoning the judge is asked to give before its verdict.
+// own chat template (through llama.cpp), then greedy generation up to
+// maxTokens, which must leave room for the reasoning the judge is asked to
+// give before its verdict. Generation stops at the model's end of turn.
 func (j *localJudge) Chat(ctx context.Context, system, user string) (string, error) {
-	res, err := j.engine.Generate(ctx, chatML(system, user), llamacpp.Params{MaxTokens: j.maxTokens, Stop: []string{"<|im_end|>"}}, nil)
+	prompt, err := j.engine.ApplyChatTemplate([]llamacpp.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: user}}, true)
+	if err != nil {
+		return "", fmt.Errorf("judge: %w", err)
+	}
+	res, err := j.engine.Generate(ctx, prompt, llamacpp.Params{MaxTokens: j.maxTokens}, nil)
 	if err != nil {
 		return "", fmt.Errorf("judge: %w", err)
 	}
@@ -144,12 +150,3 @@ func (j *localJudge) Chat(ctx context.Context, system, user string) (string, err
 }
 
 func (j *localJudge) close() { _ = j.engine.Close() }
-
-// chatML renders a system and a user turn and opens the assistant's, in
-// ChatML (the demo model's template).
-//
-// TODO(merge): use (*llamacpp.Engine).ApplyChatTemplate with the model's
-// own template instead of assuming ChatML.
-func chatML(system, user string) string {
-	return "<|im_start|>system\n" + system + "<|im_end|>\n<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n"
-}
