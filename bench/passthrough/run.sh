@@ -13,6 +13,9 @@
 #   PIN=0           1: pin with taskset, mock and load generator on CPU 0,
 #                   floor and aligngate on CPU 1 (see bench/RESULTS.md)
 #   NO_ALIGNGATE=0  1: measure only direct and floor
+#   BEFORE=REV      also build aligngate at git revision REV and measure it
+#                   as target "before" in the same interleaved run (a
+#                   before/after comparison in one sitting)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -20,15 +23,23 @@ OUT=${OUT:-bench/out}
 CHUNKS=${CHUNKS:-20}
 PIN=${PIN:-0}
 NO_ALIGNGATE=${NO_ALIGNGATE:-0}
+BEFORE=${BEFORE:-}
 mkdir -p "$OUT"
 
 go build -o "$OUT/" ./bench/passthrough/cmd/mock ./bench/passthrough/cmd/floor ./bench/passthrough/cmd/loadgen
 if [[ $NO_ALIGNGATE != 1 ]]; then
 	go build -o "$OUT/aligngate" ./cmd/aligngate
 fi
+if [[ -n $BEFORE ]]; then
+	before_tree="$(mktemp -d)"
+	git worktree add --quiet --detach "$before_tree" "$BEFORE"
+	out_abs="$(cd "$OUT" && pwd)"
+	(cd "$before_tree" && go build -o "$out_abs/aligngate-before" ./cmd/aligngate)
+	git worktree remove --force "$before_tree"
+fi
 
-mapfile -t ports < <("$OUT/loadgen" -free-ports 3)
-mock_port=${ports[0]} floor_port=${ports[1]} ag_port=${ports[2]}
+mapfile -t ports < <("$OUT/loadgen" -free-ports 4)
+mock_port=${ports[0]} floor_port=${ports[1]} ag_port=${ports[2]} before_port=${ports[3]}
 
 pids=()
 cleanup() {
@@ -59,17 +70,25 @@ pids+=($!)
 pids+=($!)
 targets=(-target "direct=http://127.0.0.1:$mock_port/v1" -target "floor=http://127.0.0.1:$floor_port/v1")
 if [[ $NO_ALIGNGATE != 1 ]]; then
-	ALIGNGATE_LOG_LEVEL=warn "${cpu1[@]}" "$OUT/aligngate" serve \
+	# At its default settings, the default log level included: one JSON line
+	# per request, as users run it.
+	"${cpu1[@]}" "$OUT/aligngate" serve \
 		--upstream "http://127.0.0.1:$mock_port/v1" --listen "127.0.0.1:$ag_port" 2>"$OUT/aligngate.log" &
 	pids+=($!)
 	targets+=(-target "aligngate=http://127.0.0.1:$ag_port/v1")
+fi
+if [[ -n $BEFORE ]]; then
+	"${cpu1[@]}" "$OUT/aligngate-before" serve \
+		--upstream "http://127.0.0.1:$mock_port/v1" --listen "127.0.0.1:$before_port" 2>"$OUT/aligngate-before.log" &
+	pids+=($!)
+	targets+=(-target "before=http://127.0.0.1:$before_port/v1")
 fi
 
 {
 	echo "Run $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty'), $(go env GOVERSION)," \
 		"$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), PIN=$PIN, CHUNKS=$CHUNKS."
 	echo
-	echo "Command: \`bench/passthrough/run.sh $*\`"
+	echo "Command: \`${BEFORE:+BEFORE=$BEFORE }bench/passthrough/run.sh $*\`"
 	echo
 	echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
