@@ -15,6 +15,10 @@
 //
 // Keys are built by the caller (a hex digest of everything that
 // determines the output); the cache puts a versioned prefix before them.
+//
+// It owns the correction store and knows nothing of HTTP: it must not
+// import proxy, correct, policies, llamacpp, config or gin (correct
+// declares the interface it uses, correct.Cache).
 package cache
 
 import (

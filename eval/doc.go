@@ -13,4 +13,8 @@
 // Every pair is judged in both orders (original first, then corrected
 // first) to cancel the judge's position bias; see [Combine]. Judged calls
 // are appended to a state file so that a rerun skips them.
+//
+// It owns judging and reporting: it must not import proxy, correct,
+// llamacpp or config; cmd/aligngate adapts a corrector and a local judge to
+// its Corrector and Chatter interfaces.
 package eval

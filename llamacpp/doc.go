@@ -36,4 +36,8 @@
 //
 // and run with lib_dir: .llama/cuda and gpu_layers: 99 (all layers). See
 // README.md in this folder.
+//
+// It owns the native engine and nothing above it: it must not import proxy,
+// correct, cache, policies, config, gin or net/http; correct reaches it
+// only through the adapter in package llamacorrect.
 package llamacpp

@@ -11,4 +11,8 @@
 // cache on), the `default` action, the first matching rule, the arm of the
 // first experiment that enrols the request, and finally the client's
 // X-Aligngate-Mode header when the resolved action allows it.
+//
+// It owns decisions, assignment and records and knows nothing of HTTP: it
+// must not import proxy, correct, cache, llamacpp, config or gin (proxy
+// declares the Decider and Recorder interfaces it uses).
 package policies

@@ -11,4 +11,8 @@
 // Telemetry never breaks serving: spans go through a bounded batch processor,
 // export failures are counted and logged (rate limited) instead of returned,
 // and an unreachable collector only loses data.
+//
+// It owns observation only: it must not import proxy, correct, cache,
+// policies, llamacpp or config; the proxy hands it requests through Wrap
+// and records through its small methods.
 package telemetry
