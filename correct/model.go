@@ -16,6 +16,12 @@ type Params struct {
 	RepeatPenalty    float32  // 0 or 1 = disabled
 	FrequencyPenalty float32  // 0 = disabled
 	Seed             uint32   // sampling seed when Temperature > 0
+	// Reference is the text the output is expected to mostly copy: the
+	// answer for Aligner, the sentence for a Stream Aligner step. A backend
+	// may draft from it (llama.cpp: reference-drafted speculative
+	// decoding); it never changes greedy output, so it is not part of the
+	// cache key. Backends that cannot use it ignore it.
+	Reference string
 }
 
 // Result is what one generation produced and what it cost.
@@ -26,6 +32,8 @@ type Result struct {
 	EvaluatedTokens  int    // prompt tokens actually decoded
 	CompletionTokens int    // tokens generated
 	FinishReason     string // "stop" or "length"
+	Drafted          int    // reference tokens drafted (0 without drafting)
+	Accepted         int    // drafted tokens the model agreed with
 }
 
 // Model generates a completion of prompt. onToken, when not nil, receives

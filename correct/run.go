@@ -101,6 +101,7 @@ func (c *Corrector) run(ctx context.Context, j job) result {
 		return c.fallback(ctx, j, res, context.Background(), err)
 	}
 	j.params.MaxTokens = n
+	j.params.Reference = j.original
 	bctx, cancel := context.WithTimeout(ctx, j.budget)
 	defer cancel()
 

@@ -48,6 +48,12 @@ func TestFollowPrefixGrows(t *testing.T) {
 	if want := []string{"First one.", "Second one.", "Third"}; !slices.Equal(sentences, want) {
 		t.Errorf("sentences %q, want %q", sentences, want)
 	}
+	// Each step hands the backend its sentence as the reference to draft from.
+	for i, p := range m.params {
+		if p.Reference != sentences[i] {
+			t.Errorf("step %d reference %q, want the sentence %q", i, p.Reference, sentences[i])
+		}
+	}
 	if !strings.HasPrefix(m.calls()[0], "<start_of_turn>user\n##Question: Q | ") {
 		t.Errorf("prompt %q", m.calls()[0])
 	}

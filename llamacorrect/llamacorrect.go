@@ -54,6 +54,7 @@ func params(p correct.Params) llamacpp.Params {
 	return llamacpp.Params{
 		MaxTokens: p.MaxTokens, Stop: p.Stop, Temperature: p.Temperature, TopK: p.TopK, TopP: p.TopP,
 		MinP: p.MinP, RepeatPenalty: p.RepeatPenalty, FrequencyPenalty: p.FrequencyPenalty, Seed: p.Seed,
+		Reference: p.Reference,
 	}
 }
 
@@ -61,6 +62,7 @@ func result(r llamacpp.Result) correct.Result {
 	return correct.Result{
 		Text: r.Text, PromptTokens: r.PromptTokens, ReusedTokens: r.ReusedTokens,
 		EvaluatedTokens: r.EvaluatedTokens, CompletionTokens: r.CompletionTokens, FinishReason: r.FinishReason,
+		Drafted: r.Drafted, Accepted: r.Accepted,
 	}
 }
 

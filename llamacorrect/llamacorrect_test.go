@@ -19,7 +19,7 @@ type scripted struct {
 
 func (s *scripted) Generate(_ context.Context, _ string, p llamacpp.Params, _ func(string) error) (llamacpp.Result, error) {
 	s.got = p
-	return llamacpp.Result{Text: "t", PromptTokens: 3, ReusedTokens: 1, EvaluatedTokens: 2, CompletionTokens: 4, FinishReason: "stop"}, s.err
+	return llamacpp.Result{Text: "t", PromptTokens: 3, ReusedTokens: 1, EvaluatedTokens: 2, CompletionTokens: 4, FinishReason: "stop", Drafted: 6, Accepted: 5}, s.err
 }
 func (s *scripted) CountTokens(string) (int, error) { return 0, s.err }
 func (s *scripted) ContextSize() int                { return 64 }
@@ -59,14 +59,14 @@ func TestErrorsMapToCorrectKinds(t *testing.T) {
 func TestParamsAndResultTranslate(t *testing.T) {
 	s := &scripted{}
 	p := correct.Params{MaxTokens: 5, Stop: []string{"x"}, Temperature: 0.5, TopK: 2, TopP: 0.9, MinP: 0.1,
-		RepeatPenalty: 1.1, FrequencyPenalty: 0.2, Seed: 7}
+		RepeatPenalty: 1.1, FrequencyPenalty: 0.2, Seed: 7, Reference: "ref"}
 	r, err := New(s).Generate(context.Background(), "p", p, nil)
 	want := llamacpp.Params{MaxTokens: 5, Stop: []string{"x"}, Temperature: 0.5, TopK: 2, TopP: 0.9, MinP: 0.1,
-		RepeatPenalty: 1.1, FrequencyPenalty: 0.2, Seed: 7}
+		RepeatPenalty: 1.1, FrequencyPenalty: 0.2, Seed: 7, Reference: "ref"}
 	if err != nil || fmt.Sprint(s.got) != fmt.Sprint(want) {
 		t.Errorf("params %+v, want %+v (%v)", s.got, want, err)
 	}
-	if r != (correct.Result{Text: "t", PromptTokens: 3, ReusedTokens: 1, EvaluatedTokens: 2, CompletionTokens: 4, FinishReason: "stop"}) {
+	if r != (correct.Result{Text: "t", PromptTokens: 3, ReusedTokens: 1, EvaluatedTokens: 2, CompletionTokens: 4, FinishReason: "stop", Drafted: 6, Accepted: 5}) {
 		t.Errorf("result %+v", r)
 	}
 }
