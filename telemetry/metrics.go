@@ -55,6 +55,8 @@ type Metrics struct {
 	exportErrors  metric.Int64Counter
 	queueDepth    metric.Int64ObservableGauge
 	busySequences metric.Int64ObservableGauge
+	draftTokens   metric.Int64ObservableCounter
+	draftSteps    metric.Int64ObservableCounter
 
 	mu         sync.Mutex
 	engineStat metric.Registration
@@ -95,6 +97,13 @@ func newMetrics(meter metric.Meter) (*Metrics, error) {
 	m.exportErrors = counter("aligngate_telemetry_export_errors", "{error}", "Failed telemetry exports (data dropped), by signal.")
 	m.queueDepth = gauge("aligngate_engine_queue_depth", "{request}", "Requests waiting for the local correction engine.")
 	m.busySequences = gauge("aligngate_engine_busy_sequences", "{sequence}", "Engine sequences currently generating.")
+	var err error
+	m.draftTokens, err = meter.Int64ObservableCounter("aligngate_engine_draft_tokens", metric.WithUnit("{token}"),
+		metric.WithDescription("Reference tokens the engine drafted, by result (accepted, rejected)."))
+	errs = append(errs, err)
+	m.draftSteps, err = meter.Int64ObservableCounter("aligngate_engine_draft_steps", metric.WithUnit("{step}"),
+		metric.WithDescription("Decode steps that verified a draft, by how many drafted tokens they accepted: the distribution of tokens accepted per step."))
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("telemetry: create instruments: %w", err)
 	}
@@ -172,10 +181,20 @@ func (m *Metrics) Assignment(ctx context.Context, experiment, arm string) {
 	})
 }
 
-// RegisterEngineStats makes f feed the engine queue depth and busy sequence
-// gauges; f is called at each collection (each scrape of /metrics) and must
-// be fast and safe for concurrent use. A later call replaces f.
-func (m *Metrics) RegisterEngineStats(f func() (queueDepth, busy int)) error {
+// EngineStats is what the local engine reports at each collection.
+type EngineStats struct {
+	QueueDepth, BusySequences int
+	// DraftAccepted and DraftRejected count reference-drafted tokens since
+	// start; AcceptedPerStep[i] counts verifying steps that accepted i.
+	DraftAccepted, DraftRejected int64
+	AcceptedPerStep              []int64
+}
+
+// RegisterEngineStats makes f feed the engine gauges (queue depth, busy
+// sequences) and draft counters; f is called at each collection (each
+// scrape of /metrics) and must be fast and safe for concurrent use. A later
+// call replaces f.
+func (m *Metrics) RegisterEngineStats(f func() EngineStats) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.engineStat != nil {
@@ -184,12 +203,19 @@ func (m *Metrics) RegisterEngineStats(f func() (queueDepth, busy int)) error {
 		}
 		m.engineStat = nil
 	}
+	accepted := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "accepted")))
+	rejected := metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "rejected")))
 	reg, err := m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		q, b := f()
-		o.ObserveInt64(m.queueDepth, int64(q))
-		o.ObserveInt64(m.busySequences, int64(b))
+		st := f()
+		o.ObserveInt64(m.queueDepth, int64(st.QueueDepth))
+		o.ObserveInt64(m.busySequences, int64(st.BusySequences))
+		o.ObserveInt64(m.draftTokens, st.DraftAccepted, accepted)
+		o.ObserveInt64(m.draftTokens, st.DraftRejected, rejected)
+		for n, steps := range st.AcceptedPerStep {
+			o.ObserveInt64(m.draftSteps, steps, metric.WithAttributes(attribute.Int("accepted", n)))
+		}
 		return nil
-	}, m.queueDepth, m.busySequences)
+	}, m.queueDepth, m.busySequences, m.draftTokens, m.draftSteps)
 	if err != nil {
 		return fmt.Errorf("telemetry: register engine stats: %w", err)
 	}

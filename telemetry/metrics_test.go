@@ -36,11 +36,13 @@ func TestMetricsEndpoint(t *testing.T) {
 	do(app, http.MethodPost, "/v1/completions", nil)
 	do(app, http.MethodGet, "/v1/files/abc", nil)
 	do(app, http.MethodGet, "/wp-admin/x.php", nil)
-	if err := tel.Metrics.RegisterEngineStats(func() (int, int) { return 7, 2 }); err != nil {
+	if err := tel.Metrics.RegisterEngineStats(func() EngineStats { return EngineStats{QueueDepth: 7, BusySequences: 2} }); err != nil {
 		t.Fatal(err)
 	}
 	// A second registration replaces the first.
-	if err := tel.Metrics.RegisterEngineStats(func() (int, int) { return 3, 1 }); err != nil {
+	if err := tel.Metrics.RegisterEngineStats(func() EngineStats {
+		return EngineStats{QueueDepth: 3, BusySequences: 1, DraftAccepted: 40, DraftRejected: 9, AcceptedPerStep: []int64{2, 0, 5}}
+	}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -60,6 +62,10 @@ func TestMetricsEndpoint(t *testing.T) {
 		{"aligngate_cache_lookups_total", map[string]string{"outcome": "miss"}, 3},
 		{"aligngate_cache_lookups_total", map[string]string{"outcome": "hit"}, 1},
 		{"aligngate_experiment_assignments_total", map[string]string{"experiment": "exp1", "arm": "b"}, 3},
+		{"aligngate_engine_draft_tokens_total", map[string]string{"result": "accepted"}, 40},
+		{"aligngate_engine_draft_tokens_total", map[string]string{"result": "rejected"}, 9},
+		{"aligngate_engine_draft_steps_total", map[string]string{"accepted": "2"}, 5},
+		{"aligngate_engine_draft_steps_total", map[string]string{"accepted": "0"}, 2},
 	}
 	for _, c := range counters {
 		m, ok := sample(fams, c.name, c.labels)

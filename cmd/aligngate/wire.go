@@ -73,9 +73,13 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 		}
 		a.engine = e
 		models[correct.BackendLocal] = llamacorrect.New(e)
-		if err := a.tel.Metrics.RegisterEngineStats(func() (int, int) {
+		if err := a.tel.Metrics.RegisterEngineStats(func() telemetry.EngineStats {
 			st := e.Stats()
-			return st.QueueDepth, st.BusySequences
+			return telemetry.EngineStats{
+				QueueDepth: st.QueueDepth, BusySequences: st.BusySequences,
+				DraftAccepted: st.Draft.Accepted, DraftRejected: st.Draft.Drafted - st.Draft.Accepted,
+				AcceptedPerStep: st.Draft.AcceptedPerStep,
+			}
 		}); err != nil {
 			return nil, fmt.Errorf("telemetry: %w", err)
 		}
