@@ -277,3 +277,25 @@ func TestCacheKeyFields(t *testing.T) {
 		seen[k] = name
 	}
 }
+
+// draftingModel reports drafted and accepted tokens as an engine with
+// reference drafting does.
+type draftingModel struct{ *fakeModel }
+
+func (m draftingModel) Generate(ctx context.Context, prompt string, p Params, onToken func(string) error) (Result, error) {
+	r, err := m.fakeModel.Generate(ctx, prompt, p, onToken)
+	r.Drafted, r.Accepted = 10, 7
+	return r, err
+}
+
+func TestOutcomeCarriesDraftCounts(t *testing.T) {
+	c := newTestCorrector(t, draftingModel{&fakeModel{by: upper}}, nil, nil)
+	out, err := c.Align(context.Background(), Request{Mode: ModeAligner, Question: "Q?", Answer: "fine answer."}, nil)
+	if err != nil || out.Drafted != 10 || out.Accepted != 7 {
+		t.Fatalf("aligner outcome %+v (%v): want drafted 10, accepted 7", out, err)
+	}
+	out, _, err = follow(t, c, Request{Mode: ModeStream, Question: "Q"}, "One. Two.")
+	if err != nil || out.Sentences != 2 || out.Drafted != 20 || out.Accepted != 14 {
+		t.Fatalf("stream outcome %+v (%v): want the two steps' counts summed", out, err)
+	}
+}

@@ -44,6 +44,8 @@ type Outcome struct {
 	Duration  time.Duration // wall time of the whole call
 	TokensIn  int           // prompt tokens over all generations
 	TokensOut int           // generated tokens over all generations
+	Drafted   int           // reference tokens the backend drafted (speculative decoding)
+	Accepted  int           // drafted tokens the model agreed with
 	Sentences int           // sentences corrected or passed through (stream)
 	Rounds    int           // upstream calls made (guide)
 	Truncated bool          // reports whether guide stopped at max_rounds before the upstream ended

@@ -39,6 +39,8 @@ type result struct {
 	partial   bool
 	tokensIn  int
 	tokensOut int
+	drafted   int
+	accepted  int
 	err       error // fatal: parent ctx, onToken, or fail-closed *FallbackError
 }
 
@@ -47,7 +49,7 @@ type result struct {
 func (r result) outcome(original string) Outcome {
 	return Outcome{
 		Text: r.text, Corrected: r.fallback == "" && r.text != strings.TrimSpace(original), Fallback: r.fallback, Partial: r.partial,
-		Cache: r.cache, TokensIn: r.tokensIn, TokensOut: r.tokensOut,
+		Cache: r.cache, TokensIn: r.tokensIn, TokensOut: r.tokensOut, Drafted: r.drafted, Accepted: r.accepted,
 	}
 }
 
@@ -146,6 +148,8 @@ type generation struct {
 	ran       bool
 	tokensIn  int
 	tokensOut int
+	drafted   int
+	accepted  int
 	sc        streamCleaner
 }
 
@@ -159,6 +163,8 @@ func (g *generation) compute(ctx context.Context) (string, error) {
 	g.mu.Lock()
 	g.tokensIn += r.PromptTokens
 	g.tokensOut += r.CompletionTokens
+	g.drafted += r.Drafted
+	g.accepted += r.Accepted
 	g.mu.Unlock()
 	if err != nil {
 		return "", err
@@ -194,6 +200,8 @@ func (g *generation) detach(res *result) bool {
 	g.detached = true
 	res.tokensIn += g.tokensIn
 	res.tokensOut += g.tokensOut
+	res.drafted += g.drafted
+	res.accepted += g.accepted
 	return g.ran
 }
 

@@ -94,6 +94,8 @@ func laterHalf(s string) string {
 func (st *streamer) tally(res result) {
 	st.out.TokensIn += res.tokensIn
 	st.out.TokensOut += res.tokensOut
+	st.out.Drafted += res.drafted
+	st.out.Accepted += res.accepted
 	if st.out.Fallback == "" {
 		st.out.Fallback = res.fallback
 	}

@@ -102,7 +102,8 @@ func (s summary) setHeaders(h http.Header) {
 }
 
 func newReport(mode string, o correct.Outcome, original string, includeOriginal bool) *wire.Report {
-	r := &wire.Report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache}
+	r := &wire.Report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache,
+		Drafted: o.Drafted, Accepted: o.Accepted}
 	// A stream that fell back after corrected text went out carries the
 	// original, so the answer is never lost.
 	if includeOriginal || (o.Fallback != "" && o.Partial) {
@@ -130,6 +131,8 @@ func (s *Server) observeCtx(ctx context.Context, d policies.Decision, o correct.
 	}
 	telemetry.Info(ctx).Update(func(i *telemetry.RequestInfo) {
 		i.Corrected = i.Corrected || o.Corrected
+		i.Drafted += o.Drafted
+		i.Accepted += o.Accepted
 		if o.Fallback != "" {
 			i.Fallback = o.Fallback
 		}

@@ -43,6 +43,9 @@ type RequestInfo struct {
 	UpstreamTTFB time.Duration
 	// InputTokens and OutputTokens are the upstream usage, when reported.
 	InputTokens, OutputTokens int
+	// Drafted and Accepted count the correction engine's reference-drafted
+	// tokens (speculative decoding).
+	Drafted, Accepted int
 }
 
 // Update runs f with the info locked; use it from goroutines other than the
@@ -59,6 +62,7 @@ type infoSnapshot struct {
 	Corrected, Stream                                               bool
 	FirstByte, Upstream, UpstreamTTFB                               time.Duration
 	InputTokens, OutputTokens                                       int
+	Drafted, Accepted                                               int
 	ttft                                                            time.Duration // FirstByte, or the measured first stream write
 }
 
@@ -71,6 +75,7 @@ func (i *RequestInfo) snapshot() infoSnapshot {
 		Corrected: i.Corrected, Stream: i.Stream,
 		FirstByte: i.FirstByte, Upstream: i.Upstream, UpstreamTTFB: i.UpstreamTTFB,
 		InputTokens: i.InputTokens, OutputTokens: i.OutputTokens,
+		Drafted: i.Drafted, Accepted: i.Accepted,
 	}
 }
 

@@ -109,7 +109,7 @@ func (t *Telemetry) logRequest(ctx context.Context, r *http.Request, s infoSnaps
 	if !t.Logger.Enabled(ctx, level) {
 		return
 	}
-	var buf [20]slog.Attr // stays on the stack: Record.AddAttrs copies
+	var buf [24]slog.Attr // stays on the stack: Record.AddAttrs copies
 	attrs := buf[:0]
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
@@ -137,6 +137,9 @@ func (t *Telemetry) logRequest(ctx context.Context, r *http.Request, s infoSnaps
 	}
 	if s.InputTokens > 0 || s.OutputTokens > 0 {
 		attrs = append(attrs, slog.Int("input_tokens", s.InputTokens), slog.Int("output_tokens", s.OutputTokens))
+	}
+	if s.Drafted > 0 {
+		attrs = append(attrs, slog.Int("draft_tokens", s.Drafted), slog.Int("draft_accepted", s.Accepted))
 	}
 	// Straight to the handler: Logger.LogAttrs would also capture the
 	// caller's PC, which costs more than it tells about this line.

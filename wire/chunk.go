@@ -94,6 +94,10 @@ type Report struct {
 	Fallback     string  `json:"fallback,omitempty"`
 	Cache        string  `json:"cache,omitempty"`
 	Original     *string `json:"original,omitempty"`
+	// Drafted and Accepted count the engine's reference-drafted tokens
+	// (speculative decoding); absent when nothing was drafted.
+	Drafted  int `json:"drafted,omitempty"`
+	Accepted int `json:"accepted,omitempty"`
 }
 
 // TextCompletionRequest is the body of a /v1/completions request, as the
