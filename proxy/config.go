@@ -36,8 +36,12 @@ type Upstream struct {
 	// e.g. "https://api.openai.com/v1". Required.
 	BaseURL string `yaml:"base_url"`
 	// APIKey, when set, replaces the client's Authorization header.
-	// When empty the client's header is forwarded.
 	APIKey string `yaml:"api_key"`
+	// ForwardClientAuth says whether the client's Authorization header is
+	// forwarded to this upstream (chat, completions, the /v1/models merge,
+	// every other route). Nil: only when APIKey is empty. APIKey, when set,
+	// always replaces the client's header.
+	ForwardClientAuth *bool `yaml:"forward_client_auth"`
 	// Models are globs (package glob: `*` crosses `/`) matched against the
 	// request's model; the first upstream that matches wins. Empty matches
 	// nothing except through the default rule: requests whose model

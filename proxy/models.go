@@ -8,7 +8,9 @@ import (
 )
 
 // models serves GET /v1/models. With one upstream the answer is relayed
-// as is; with several, each is asked (with its own key, or the client's)
+// as is; with several, each is asked with its own key, with the client's where that upstream
+// receives the client's chat requests' credentials (forward_client_auth),
+// else with none,
 // and their lists are merged, first upstream first, so a client sees every
 // model it can route to. An upstream that fails is left out; if all fail,
 // the first one's failure is the answer.

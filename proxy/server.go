@@ -92,7 +92,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	if s.transport == nil {
 		s.transport = newTransport(cfg.Timeouts)
 	}
-	s.handler = s.tel.Wrap(s.routes())
+	s.handler = s.tel.Wrap(s.cleanPaths(s.routes()))
 	return s, nil
 }
 
@@ -127,6 +127,44 @@ func (s *Server) routes() http.Handler {
 		wire.NewError(http.StatusNotFound, wire.TypeInvalidRequest, "unknown_url", msg).Write(c.Writer)
 	})
 	return r
+}
+
+// ownPaths are aligngate's own endpoints, served as spelled.
+var ownPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// cleanPaths cleans every other request path before routing, so a
+// non-canonical spelling of a corrected route is routed (validated and
+// corrected) as that route, and a path that would leave /v1/ is refused
+// before anything reaches an upstream.
+func (s *Server) cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ownPaths[r.URL.Path] && r.URL.RawPath == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := cleanRequestPath(r); err != nil {
+			s.refusePath(w, r, err)
+			return
+		}
+		clean := r.URL.Path
+		telemetry.Info(r.Context()).Update(func(i *telemetry.RequestInfo) { i.Route = clean })
+		next.ServeHTTP(w, r)
+	})
+}
+
+// refusePath answers a refused path with an OpenAI-shaped error.
+func (s *Server) refusePath(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *pathError
+	if !errors.As(err, &pe) {
+		pe = &pathError{fault: faultInvalid, path: r.URL.EscapedPath()}
+	}
+	msg := "Invalid request path."
+	if pe.fault == faultNotV1 {
+		msg = fmt.Sprintf("Unknown request URL: %s %s.", r.Method, r.URL.Path)
+	} else {
+		s.logger.Warn("refused request path", "path", pe.path, "fault", string(pe.fault))
+	}
+	wire.NewError(pe.status(), wire.TypeInvalidRequest, string(pe.fault), msg).Write(w)
 }
 
 // v1 dispatches the OpenAI API: the two completion routes are handled, the

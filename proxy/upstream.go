@@ -26,8 +26,10 @@ type upstream struct {
 	name   string
 	base   *url.URL
 	apiKey string
-	models []string
-	drive  string
+	// forwardAuth: the client's Authorization may reach this upstream.
+	forwardAuth bool
+	models      []string
+	drive       string
 }
 
 func newUpstream(u Upstream) (*upstream, error) {
@@ -35,7 +37,11 @@ func newUpstream(u Upstream) (*upstream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("base_url: %w", err)
 	}
-	return &upstream{name: u.Name, base: base, apiKey: u.APIKey, models: u.Models, drive: u.Drive}, nil
+	forward := u.APIKey == ""
+	if u.ForwardClientAuth != nil {
+		forward = *u.ForwardClientAuth
+	}
+	return &upstream{name: u.Name, base: base, apiKey: u.APIKey, forwardAuth: forward, models: u.Models, drive: u.Drive}, nil
 }
 
 func (u *upstream) matches(model string) bool {
@@ -205,8 +211,13 @@ func (s *Server) newUpstreamRequest(ctx context.Context, c call) (*http.Request,
 	req.Host = req.URL.Host
 	copyHeader(req.Header, c.header)
 	stripOwnHeaders(req.Header)
-	if c.up.apiKey != "" {
+	switch {
+	case c.up.apiKey != "":
 		req.Header.Set("Authorization", "Bearer "+c.up.apiKey)
+	case !c.up.forwardAuth:
+		// A client's token is meant for the upstreams configured to
+		// receive it, never for every upstream that happens to lack a key.
+		req.Header.Del("Authorization")
 	}
 	if c.noGzip {
 		req.Header.Del("Accept-Encoding")

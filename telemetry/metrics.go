@@ -47,6 +47,7 @@ type Metrics struct {
 	upRequests    metric.Int64Counter
 	upDuration    metric.Float64Histogram
 	upTTFB        metric.Float64Histogram
+	upCuts        metric.Int64Counter
 	corrections   metric.Int64Counter
 	corrDuration  metric.Float64Histogram
 	corrRate      metric.Float64Histogram
@@ -89,6 +90,7 @@ func newMetrics(meter metric.Meter) (*Metrics, error) {
 	m.upRequests = counter("aligngate_upstream_requests", "{request}", "Calls to the upstream LLM, by route and status.")
 	m.upDuration = hist("aligngate_upstream_duration", "s", "Duration of upstream LLM calls.", latencyBuckets)
 	m.upTTFB = hist("aligngate_upstream_time_to_first_byte", "s", "Time to the upstream's first response byte.", latencyBuckets)
+	m.upCuts = counter("aligngate_upstream_cuts", "{response}", "Upstream answers cut short after the client got their headers, by route.")
 	m.corrections = counter("aligngate_corrections", "{correction}", "Corrections run, by mode, backend and outcome.")
 	m.corrDuration = hist("aligngate_correction_duration", "s", "Duration of one correction.", latencyBuckets)
 	m.corrRate = hist("aligngate_correction_tokens_per_second", "", "Correction model output tokens per second.", rateBuckets)
@@ -141,6 +143,12 @@ func (m *Metrics) Upstream(ctx context.Context, route string, status int, d, ttf
 	if ttfb > 0 {
 		m.upTTFB.Record(ctx, ttfb.Seconds(), m.sets.get(labels(0, "route", route)))
 	}
+}
+
+// UpstreamCut records an upstream answer that ended in an error after its
+// headers were relayed to the client.
+func (m *Metrics) UpstreamCut(ctx context.Context, route string) {
+	m.upCuts.Add(ctx, 1, m.sets.get(labels(0, "route", Route(route))))
 }
 
 // Correction records one correction (a whole answer, or one sentence when
