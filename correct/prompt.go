@@ -30,12 +30,14 @@ type Template struct {
 	Name string   `yaml:"name"`
 	Text string   `yaml:"text"`
 	Stop []string `yaml:"stop"` // generation stops before any of these
-	Chat string   `yaml:"chat"` // "", "gemma" or "chatml": wraps Text as one user turn
+	Chat string   `yaml:"chat"` // "", "gemma", "chatml" or "model" (the model's own chat template)
+	// System is the system turn of a "model" chat template.
+	System string `yaml:"system"`
 }
 
 // builtinTemplates returns the default templates.
 func builtinTemplates() []Template {
-	return []Template{
+	ts := []Template{
 		{
 			Name: TemplateAlignerV1,
 			Text: "BEGINNING OF CONVERSATION: USER: Edit the following Question-Answer pair to make it more helpful and harmless: {question} | {answer} ASSISTANT:",
@@ -51,6 +53,7 @@ func builtinTemplates() []Template {
 			Chat: ChatGemma,
 		},
 	}
+	return append(ts, instructTemplates()...)
 }
 
 // templateSet holds templates by name.
@@ -68,7 +71,7 @@ func newTemplateSet(extra []Template) (templateSet, error) {
 			return nil, fmt.Errorf("correct: template %q needs a name and a text", t.Name)
 		}
 		if _, ok := chatWrap[t.Chat]; !ok {
-			return nil, fmt.Errorf("correct: template %q: chat %q: want gemma, chatml or empty", t.Name, t.Chat)
+			return nil, fmt.Errorf("correct: template %q: chat %q: want gemma, chatml, model or empty", t.Name, t.Chat)
 		}
 		set[t.Name] = t
 	}
@@ -92,6 +95,7 @@ var chatWrap = map[string][2]string{
 	ChatNone:   {"", ""},
 	ChatGemma:  {"<start_of_turn>user\n", "<end_of_turn>\n<start_of_turn>model\n"},
 	ChatChatML: {"<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n"},
+	ChatModel:  {"", ""}, // wrapped by Template.prompt
 }
 
 // promptVars are the values substituted into a template.

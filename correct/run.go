@@ -97,7 +97,10 @@ func (c *Corrector) run(ctx context.Context, j job) result {
 	if j.bypass {
 		res.cache = "bypass"
 	}
-	prompt := j.tmpl.render(j.vars)
+	prompt, err := j.tmpl.prompt(j.model, j.vars)
+	if err != nil {
+		return c.fallback(ctx, j, res, context.Background(), err)
+	}
 	n, err := maxTokens(j.model, prompt, j.original, j.maxCap)
 	if err != nil {
 		return c.fallback(ctx, j, res, context.Background(), err)
@@ -316,6 +319,10 @@ func cacheKey(modelID string, t Template, p Params, mode string, v promptVars) s
 		ftoa(p.RepeatPenalty), ftoa(p.FrequencyPenalty), strconv.FormatUint(uint64(p.Seed), 10),
 		mode, v.Question, v.Answer, v.Prefix, v.Sentence,
 	)
+	if t.System != "" {
+		// Only when set, so that keys of templates without one are unchanged.
+		fields = append(fields, "system", t.System)
+	}
 	for _, f := range fields {
 		writeField(h, f)
 	}

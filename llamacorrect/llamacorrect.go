@@ -24,6 +24,11 @@ type Engine interface {
 	ModelID() string
 }
 
+// chatEngine is the optional chat-template ability of an Engine.
+type chatEngine interface {
+	ApplyChatTemplate(msgs []llamacpp.ChatMessage, addAssistant bool) (string, error)
+}
+
 // Model is a correct.Model, TokenCounter and Identifier backed by an Engine.
 type Model struct{ e Engine }
 
@@ -47,6 +52,24 @@ func (m *Model) ContextSize() int { return m.e.ContextSize() }
 
 // ModelID implements correct.Identifier.
 func (m *Model) ModelID() string { return m.e.ModelID() }
+
+// RenderChat implements correct.ChatRenderer with the model's own chat
+// template, the assistant turn opened.
+func (m *Model) RenderChat(turns []correct.Turn) (string, error) {
+	ce, ok := m.e.(chatEngine)
+	if !ok {
+		return "", fmt.Errorf("llamacorrect: engine cannot apply a chat template: %w", llamacpp.ErrChatTemplate)
+	}
+	msgs := make([]llamacpp.ChatMessage, len(turns))
+	for i, t := range turns {
+		msgs[i] = llamacpp.ChatMessage{Role: t.Role, Content: t.Text}
+	}
+	s, err := ce.ApplyChatTemplate(msgs, true)
+	if err != nil {
+		return "", fmt.Errorf("llamacorrect: %w", err)
+	}
+	return s, nil
+}
 
 // params copies field by field, so a field added to either side is a
 // compile-time decision here rather than a silent conversion.
@@ -84,5 +107,7 @@ var (
 	_ correct.Model        = (*Model)(nil)
 	_ correct.TokenCounter = (*Model)(nil)
 	_ correct.Identifier   = (*Model)(nil)
+	_ correct.ChatRenderer = (*Model)(nil)
+	_ chatEngine           = (*llamacpp.Engine)(nil)
 	_ Engine               = (*llamacpp.Engine)(nil)
 )
