@@ -9,7 +9,7 @@ UPSTREAM_URL  ?= https://api.openai.com/v1
 LISTEN        ?= :8080
 MODE          ?= aligner
 
-.PHONY: run test build llama deps lint bench-passthrough clean
+.PHONY: run test build llama deps lint bench-passthrough fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/aligngate
@@ -34,6 +34,15 @@ test:
 lint:
 	gofmt -l . | (! grep .)
 	$(GO) vet ./...
+
+# Runs every native fuzz target for FUZZTIME each (not part of make test).
+FUZZTIME ?= 60s
+FUZZ_TARGETS := FuzzCleanPath:./proxy FuzzParseObjectRoundTrip:./wire FuzzSSEReader:./wire FuzzSSE:./correct \
+	FuzzSplitter:./correct FuzzRedactString:./telemetry FuzzDecodeEntry:./cache \
+	FuzzGlobMatch:./glob FuzzInspect:./llamacpp/gguf FuzzTextOut:./llamacpp FuzzWordDiff:./eval FuzzParseVerdict:./eval FuzzKeepTail:./bench/passthrough
+fuzz:
+	set -e; for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run='^$$' -fuzz="^$${t%%:*}$$" -fuzztime=$(FUZZTIME) "$${t#*:}"; done
 
 bench-passthrough:
 	bash bench/passthrough/run.sh

@@ -40,7 +40,13 @@ func walkDurations(t reflect.Type, v any, path string) string {
 		m, _ := v.(map[string]any)
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if f.Anonymous && opts == "inline" {
+				if msg := walkDurations(f.Type, v, path); msg != "" {
+					return msg
+				}
+				continue
+			}
 			if val, ok := m[name]; ok && name != "" && name != "-" {
 				if msg := walkDurations(f.Type, val, join(path, name)); msg != "" {
 					return msg

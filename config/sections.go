@@ -39,12 +39,7 @@ func (c *Config) validateSections() []error {
 // Redacted returns a copy safe to log: keys and URLs with passwords blanked.
 func (c *Config) Redacted() *Config {
 	r := *c
-	r.Upstreams = append([]Upstream(nil), c.Upstreams...)
-	for i := range r.Upstreams {
-		if r.Upstreams[i].APIKey != "" {
-			r.Upstreams[i].APIKey = "REDACTED"
-		}
-	}
+	r.Config = c.Config.Redacted()
 	r.Correct = c.Correct.Redacted()
 	r.Cache = c.Cache.Redacted()
 	r.Telemetry = c.Telemetry.Redacted()
@@ -54,12 +49,7 @@ func (c *Config) Redacted() *Config {
 
 // Secrets lists every configured secret, for log scrubbing.
 func (c *Config) Secrets() []string {
-	var s []string
-	for _, u := range c.Upstreams {
-		if u.APIKey != "" {
-			s = append(s, u.APIKey)
-		}
-	}
+	s := c.Config.Secrets()
 	if c.Correct.Remote.APIKey != "" {
 		s = append(s, c.Correct.Remote.APIKey)
 	}

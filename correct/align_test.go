@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 func TestAlignCorrects(t *testing.T) {
@@ -80,17 +77,16 @@ func TestAlignFallbacks(t *testing.T) {
 		model  func() Model
 		budget time.Duration
 		reason string
-		status int
 	}{
-		{"timeout", func() Model { return &fakeModel{by: block(nil)} }, 10 * time.Millisecond, FallbackTimeout, http.StatusGatewayTimeout},
-		{"backend error", func() Model { return &fakeModel{by: fail(errors.New("boom"))} }, 0, FallbackBackend, http.StatusBadGateway},
-		{"busy", func() Model { return &fakeModel{by: fail(fmt.Errorf("engine: %w", llamacpp.ErrQueueFull))} }, 0, FallbackBusy, http.StatusTooManyRequests},
-		{"remote busy", func() Model { return &fakeModel{by: fail(fmt.Errorf("%w: 429", ErrBusy))} }, 0, FallbackBusy, http.StatusTooManyRequests},
-		{"engine too long", func() Model { return &fakeModel{by: fail(llamacpp.ErrPromptTooLong)} }, 0, FallbackTooLong, http.StatusRequestEntityTooLarge},
-		{"context too small", func() Model { return counterModel{&fakeModel{by: upper}, 40} }, 0, FallbackTooLong, http.StatusRequestEntityTooLarge},
+		{"timeout", func() Model { return &fakeModel{by: block(nil)} }, 10 * time.Millisecond, FallbackTimeout},
+		{"backend error", func() Model { return &fakeModel{by: fail(errors.New("boom"))} }, 0, FallbackBackend},
+		{"busy", func() Model { return &fakeModel{by: fail(fmt.Errorf("engine: %w", ErrBusy))} }, 0, FallbackBusy},
+		{"remote busy", func() Model { return &fakeModel{by: fail(fmt.Errorf("%w: 429", ErrBusy))} }, 0, FallbackBusy},
+		{"engine too long", func() Model { return &fakeModel{by: fail(fmt.Errorf("%w: engine", ErrTooLong))} }, 0, FallbackTooLong},
+		{"context too small", func() Model { return counterModel{&fakeModel{by: upper}, 40} }, 0, FallbackTooLong},
 		{"empty output", func() Model {
 			return &fakeModel{by: func(context.Context, string) (string, error) { return "  </s>\n", nil }}
-		}, 0, FallbackEmpty, http.StatusBadGateway},
+		}, 0, FallbackEmpty},
 	}
 	for _, tt := range tests {
 		for _, closed := range []bool{false, true} {
@@ -106,8 +102,8 @@ func TestAlignFallbacks(t *testing.T) {
 					t.Errorf("fail-open returned %v", err)
 				case closed && !errors.As(err, &fe):
 					t.Errorf("fail-closed returned %v, want *FallbackError", err)
-				case closed && (fe.Reason != tt.reason || fe.HTTPStatus() != tt.status):
-					t.Errorf("FallbackError %q status %d, want %q %d", fe.Reason, fe.HTTPStatus(), tt.reason, tt.status)
+				case closed && fe.Reason != tt.reason:
+					t.Errorf("FallbackError %q, want %q", fe.Reason, tt.reason)
 				}
 			})
 		}
@@ -229,43 +225,43 @@ func TestAlignBrokenCacheStillCorrects(t *testing.T) {
 }
 
 func TestCacheKeyFields(t *testing.T) {
-	base := func() (string, Template, llamacpp.Params, string, promptVars) {
+	base := func() (string, Template, Params, string, promptVars) {
 		return "model", Template{Name: "t", Text: "{answer}", Stop: []string{"x"}, Chat: ""},
-			llamacpp.Params{MaxTokens: 10, Stop: []string{"x"}}, ModeAligner,
+			Params{MaxTokens: 10, Stop: []string{"x"}}, ModeAligner,
 			promptVars{Question: "q", Answer: "a", Prefix: "p", Sentence: "s"}
 	}
-	key := func(mod func(*string, *Template, *llamacpp.Params, *string, *promptVars)) string {
+	key := func(mod func(*string, *Template, *Params, *string, *promptVars)) string {
 		id, tm, p, mode, v := base()
 		mod(&id, &tm, &p, &mode, &v)
 		return cacheKey(id, tm, p, mode, v)
 	}
-	ref := key(func(*string, *Template, *llamacpp.Params, *string, *promptVars) {})
+	ref := key(func(*string, *Template, *Params, *string, *promptVars) {})
 	if len(ref) != 64 {
 		t.Fatalf("key %q is not sha256 hex", ref)
 	}
-	tests := map[string]func(*string, *Template, *llamacpp.Params, *string, *promptVars){
-		"model":             func(id *string, _ *Template, _ *llamacpp.Params, _ *string, _ *promptVars) { *id = "other" },
-		"template name":     func(_ *string, tm *Template, _ *llamacpp.Params, _ *string, _ *promptVars) { tm.Name = "u" },
-		"template text":     func(_ *string, tm *Template, _ *llamacpp.Params, _ *string, _ *promptVars) { tm.Text = "{answer}!" },
-		"template chat":     func(_ *string, tm *Template, _ *llamacpp.Params, _ *string, _ *promptVars) { tm.Chat = ChatGemma },
-		"stop":              func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.Stop = []string{"y"} },
-		"max tokens":        func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.MaxTokens = 11 },
-		"temperature":       func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.Temperature = 0.1 },
-		"top k":             func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.TopK = 1 },
-		"top p":             func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.TopP = 0.5 },
-		"min p":             func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.MinP = 0.5 },
-		"repeat penalty":    func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.RepeatPenalty = 1.1 },
-		"frequency penalty": func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.FrequencyPenalty = 1 },
-		"seed":              func(_ *string, _ *Template, p *llamacpp.Params, _ *string, _ *promptVars) { p.Seed = 1 },
-		"mode":              func(_ *string, _ *Template, _ *llamacpp.Params, m *string, _ *promptVars) { *m = ModeStream },
-		"question":          func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Question = "q2" },
-		"answer":            func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Answer = "a2" },
-		"prefix":            func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Prefix = "p2" },
-		"sentence":          func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) { v.Sentence = "s2" },
-		"field boundary": func(_ *string, _ *Template, _ *llamacpp.Params, _ *string, v *promptVars) {
+	tests := map[string]func(*string, *Template, *Params, *string, *promptVars){
+		"model":             func(id *string, _ *Template, _ *Params, _ *string, _ *promptVars) { *id = "other" },
+		"template name":     func(_ *string, tm *Template, _ *Params, _ *string, _ *promptVars) { tm.Name = "u" },
+		"template text":     func(_ *string, tm *Template, _ *Params, _ *string, _ *promptVars) { tm.Text = "{answer}!" },
+		"template chat":     func(_ *string, tm *Template, _ *Params, _ *string, _ *promptVars) { tm.Chat = ChatGemma },
+		"stop":              func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.Stop = []string{"y"} },
+		"max tokens":        func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.MaxTokens = 11 },
+		"temperature":       func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.Temperature = 0.1 },
+		"top k":             func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.TopK = 1 },
+		"top p":             func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.TopP = 0.5 },
+		"min p":             func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.MinP = 0.5 },
+		"repeat penalty":    func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.RepeatPenalty = 1.1 },
+		"frequency penalty": func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.FrequencyPenalty = 1 },
+		"seed":              func(_ *string, _ *Template, p *Params, _ *string, _ *promptVars) { p.Seed = 1 },
+		"mode":              func(_ *string, _ *Template, _ *Params, m *string, _ *promptVars) { *m = ModeStream },
+		"question":          func(_ *string, _ *Template, _ *Params, _ *string, v *promptVars) { v.Question = "q2" },
+		"answer":            func(_ *string, _ *Template, _ *Params, _ *string, v *promptVars) { v.Answer = "a2" },
+		"prefix":            func(_ *string, _ *Template, _ *Params, _ *string, v *promptVars) { v.Prefix = "p2" },
+		"sentence":          func(_ *string, _ *Template, _ *Params, _ *string, v *promptVars) { v.Sentence = "s2" },
+		"field boundary": func(_ *string, _ *Template, _ *Params, _ *string, v *promptVars) {
 			v.Question, v.Answer = "qa", ""
 		},
-		"stop boundary": func(_ *string, tm *Template, p *llamacpp.Params, _ *string, _ *promptVars) {
+		"stop boundary": func(_ *string, tm *Template, p *Params, _ *string, _ *promptVars) {
 			p.Stop = []string{"x", "0"}
 		},
 	}

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // Backend names, the keys of the models map given to New.
@@ -195,8 +193,8 @@ func (c Config) Redacted() Config {
 }
 
 // params turns the sampling settings into generation parameters.
-func (s Sampling) params() llamacpp.Params {
-	return llamacpp.Params{
+func (s Sampling) params() Params {
+	return Params{
 		Temperature:      s.Temperature,
 		TopK:             s.TopK,
 		TopP:             s.TopP,

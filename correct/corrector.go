@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // Corrector runs corrections against the configured backends. It is safe for
@@ -171,7 +169,7 @@ func (c *Corrector) newJob(r Request, mode string, budget time.Duration) (job, e
 
 // cacheFor returns the cache to use for r, nil when there is none or r
 // bypasses it (NoCache, or sampling without cache_sampled).
-func (c *Corrector) cacheFor(r Request, p llamacpp.Params) Cache {
+func (c *Corrector) cacheFor(r Request, p Params) Cache {
 	if c.cache == nil || r.NoCache || (p.Temperature > 0 && !c.cfg.CacheSampled) {
 		return nil
 	}

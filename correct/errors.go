@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // Fallback reasons: the closed vocabulary of Outcome.Fallback and
@@ -20,8 +17,8 @@ const (
 )
 
 // Sentinel errors that backends may return (wrapped) so the corrector picks
-// the right fallback reason. llamacpp.ErrQueueFull is recognised as ErrBusy
-// and llamacpp.ErrPromptTooLong as ErrTooLong.
+// the right fallback reason. Each backend's adapter maps its own errors to
+// these.
 var (
 	// ErrBusy reports a backend that refused work because it is saturated
 	// (remote 429/503). It maps to FallbackBusy.
@@ -61,28 +58,13 @@ func (e *FallbackError) Error() string {
 // Unwrap returns the underlying error.
 func (e *FallbackError) Unwrap() error { return e.Err }
 
-// HTTPStatus maps the reason to the status the proxy should answer with:
-// busy 429 (with Retry-After), timeout 504, too_long 413, error and empty 502.
-func (e *FallbackError) HTTPStatus() int {
-	switch e.Reason {
-	case FallbackBusy:
-		return http.StatusTooManyRequests
-	case FallbackTimeout:
-		return http.StatusGatewayTimeout
-	case FallbackTooLong:
-		return http.StatusRequestEntityTooLarge
-	default:
-		return http.StatusBadGateway
-	}
-}
-
 // fallbackReason classifies a generation error that did not come from the
 // parent context. budget is the context the generation ran under.
 func fallbackReason(budget context.Context, err error) string {
 	switch {
 	case isBusy(err):
 		return FallbackBusy
-	case errors.Is(err, ErrTooLong), errors.Is(err, llamacpp.ErrPromptTooLong):
+	case errors.Is(err, ErrTooLong):
 		return FallbackTooLong
 	case errors.Is(err, ErrEmpty):
 		return FallbackEmpty
@@ -95,7 +77,7 @@ func fallbackReason(budget context.Context, err error) string {
 
 // isBusy reports whether err means the backend is saturated.
 func isBusy(err error) bool {
-	return errors.Is(err, ErrBusy) || errors.Is(err, llamacpp.ErrQueueFull)
+	return errors.Is(err, ErrBusy)
 }
 
 var _ error = (*FallbackError)(nil)

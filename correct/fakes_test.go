@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // fakeModel is a test double for a correction model. by decides the raw
@@ -18,12 +16,12 @@ type fakeModel struct {
 
 	mu      sync.Mutex
 	prompts []string
-	params  []llamacpp.Params
+	params  []Params
 	ctxErrs []error // ctx.Err() seen when each generation returned
 }
 
 // Generate implements Model.
-func (m *fakeModel) Generate(ctx context.Context, prompt string, p llamacpp.Params, onToken func(string) error) (llamacpp.Result, error) {
+func (m *fakeModel) Generate(ctx context.Context, prompt string, p Params, onToken func(string) error) (Result, error) {
 	m.mu.Lock()
 	m.prompts = append(m.prompts, prompt)
 	m.params = append(m.params, p)
@@ -34,7 +32,7 @@ func (m *fakeModel) Generate(ctx context.Context, prompt string, p llamacpp.Para
 		m.ctxErrs = append(m.ctxErrs, ctx.Err())
 		m.mu.Unlock()
 	}()
-	res := llamacpp.Result{PromptTokens: len(prompt) / 4, FinishReason: "stop"}
+	res := Result{PromptTokens: len(prompt) / 4, FinishReason: "stop"}
 	for _, piece := range wordPieces(out) {
 		res.CompletionTokens++
 		if onToken != nil {
@@ -174,6 +172,6 @@ func (c *collector) text() string {
 // generateFunc is a Model whose generation is scripted through onToken.
 type generateFunc func(ctx context.Context, onToken func(string) error) error
 
-func (f generateFunc) Generate(ctx context.Context, _ string, _ llamacpp.Params, onToken func(string) error) (llamacpp.Result, error) {
-	return llamacpp.Result{}, f(ctx, onToken)
+func (f generateFunc) Generate(ctx context.Context, _ string, _ Params, onToken func(string) error) (Result, error) {
+	return Result{}, f(ctx, onToken)
 }

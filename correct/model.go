@@ -2,16 +2,40 @@ package correct
 
 import (
 	"context"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
+
+// Params are the sampling settings of one generation, in the corrector's
+// own terms; an adapter translates them for each backend.
+type Params struct {
+	MaxTokens        int      // tokens to generate at most; must be > 0
+	Stop             []string // generation ends before any of these strings
+	Temperature      float32  // 0 = greedy
+	TopK             int      // 0 = disabled
+	TopP             float32  // 0 or 1 = disabled
+	MinP             float32  // 0 = disabled
+	RepeatPenalty    float32  // 0 or 1 = disabled
+	FrequencyPenalty float32  // 0 = disabled
+	Seed             uint32   // sampling seed when Temperature > 0
+}
+
+// Result is what one generation produced and what it cost.
+type Result struct {
+	Text             string // generated text, stop string excluded
+	PromptTokens     int    // tokens in the prompt
+	ReusedTokens     int    // prompt tokens served from a KV cache (prefix reuse)
+	EvaluatedTokens  int    // prompt tokens actually decoded
+	CompletionTokens int    // tokens generated
+	FinishReason     string // "stop" or "length"
+}
 
 // Model generates a completion of prompt. onToken, when not nil, receives
 // each generated piece as soon as it is produced; if it returns an error the
 // generation stops and Generate returns that error (possibly wrapped).
-// Cancelling ctx must stop the generation.
+// Cancelling ctx must stop the generation. A backend reports saturation
+// with an error wrapping ErrBusy and an oversized prompt with one wrapping
+// ErrTooLong.
 type Model interface {
-	Generate(ctx context.Context, prompt string, p llamacpp.Params, onToken func(piece string) error) (llamacpp.Result, error)
+	Generate(ctx context.Context, prompt string, p Params, onToken func(piece string) error) (Result, error)
 }
 
 // TokenCounter is an optional ability of a Model: counting tokens exactly and

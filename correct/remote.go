@@ -1,7 +1,6 @@
 package correct
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +10,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/aligngate/aligngate/llamacpp"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // Remote is a Model served by an OpenAI-compatible /v1/completions endpoint
@@ -45,59 +44,28 @@ func NewRemote(cfg RemoteConfig, client *http.Client, inject func(context.Contex
 // ModelID identifies the remote model for cache keys: model name and base URL.
 func (m *Remote) ModelID() string { return "remote:" + m.cfg.Model + "@" + m.cfg.BaseURL }
 
-// completionRequest is the body of a /v1/completions request. Non-standard
-// sampling fields are sent only when set.
-type completionRequest struct {
-	Model            string   `json:"model"`
-	Prompt           string   `json:"prompt"`
-	MaxTokens        int      `json:"max_tokens"`
-	Temperature      float32  `json:"temperature"`
-	TopP             float32  `json:"top_p,omitempty"`
-	TopK             int      `json:"top_k,omitempty"`
-	MinP             float32  `json:"min_p,omitempty"`
-	RepeatPenalty    float32  `json:"repeat_penalty,omitempty"`
-	RepetitionPen    float32  `json:"repetition_penalty,omitempty"`
-	FrequencyPenalty float32  `json:"frequency_penalty,omitempty"`
-	Seed             *uint32  `json:"seed,omitempty"`
-	Stop             []string `json:"stop,omitempty"`
-	Stream           bool     `json:"stream"`
-}
-
-// completionChunk is one streamed /v1/completions event.
-type completionChunk struct {
-	Choices []struct {
-		Text         string  `json:"text"`
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
-	Error json.RawMessage `json:"error"`
-}
-
 // Generate implements Model. A 429 or 503 answer wraps ErrBusy.
-func (m *Remote) Generate(ctx context.Context, prompt string, p llamacpp.Params, onToken func(string) error) (llamacpp.Result, error) {
+func (m *Remote) Generate(ctx context.Context, prompt string, p Params, onToken func(string) error) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	req, err := m.newRequest(ctx, prompt, p)
 	if err != nil {
-		return llamacpp.Result{}, err
+		return Result{}, err
 	}
 	resp, err := m.client.Do(req)
 	if err != nil {
-		return llamacpp.Result{}, fmt.Errorf("correct: remote: %w", err)
+		return Result{}, fmt.Errorf("correct: remote: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return llamacpp.Result{}, statusError(resp)
+		return Result{}, statusError(resp)
 	}
 	return readStream(resp.Body, onToken)
 }
 
 // newRequest builds the streaming completion request.
-func (m *Remote) newRequest(ctx context.Context, prompt string, p llamacpp.Params) (*http.Request, error) {
-	body := completionRequest{
+func (m *Remote) newRequest(ctx context.Context, prompt string, p Params) (*http.Request, error) {
+	body := wire.TextCompletionRequest{
 		Model: m.cfg.Model, Prompt: prompt, MaxTokens: p.MaxTokens, Temperature: p.Temperature,
 		TopP: p.TopP, TopK: p.TopK, MinP: p.MinP, RepeatPenalty: p.RepeatPenalty, RepetitionPen: p.RepeatPenalty,
 		FrequencyPenalty: p.FrequencyPenalty, Stop: p.Stop, Stream: true,
@@ -142,19 +110,25 @@ func statusError(resp *http.Response) error {
 var ErrBadStream = errors.New("correct: remote: bad event stream")
 
 // readStream reads SSE events until [DONE] or EOF after a finish reason.
-func readStream(body io.Reader, onToken func(string) error) (llamacpp.Result, error) {
-	var res llamacpp.Result
+func readStream(body io.Reader, onToken func(string) error) (Result, error) {
+	var res Result
 	var text strings.Builder
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		data, ok := sseData(sc.Text())
-		if !ok {
-			continue
-		}
-		if data == "[DONE]" {
+	r := wire.NewSSEReader(body)
+	for {
+		data, err := r.Next()
+		switch {
+		case errors.Is(err, wire.ErrDone):
 			res.Text = text.String()
 			return res, nil
+		case errors.Is(err, io.EOF):
+			res.Text = text.String()
+			if res.FinishReason == "" {
+				return res, fmt.Errorf("%w: ended without finish reason", ErrBadStream)
+			}
+			return res, nil
+		case err != nil:
+			res.Text = text.String()
+			return res, fmt.Errorf("correct: remote: reading stream: %w", err)
 		}
 		ch, err := parseChunk(data)
 		if err != nil {
@@ -164,18 +138,10 @@ func readStream(body io.Reader, onToken func(string) error) (llamacpp.Result, er
 			return res, err
 		}
 	}
-	res.Text = text.String()
-	if err := sc.Err(); err != nil {
-		return res, fmt.Errorf("correct: remote: reading stream: %w", err)
-	}
-	if res.FinishReason == "" {
-		return res, fmt.Errorf("%w: ended without finish reason", ErrBadStream)
-	}
-	return res, nil
 }
 
 // applyChunk adds one chunk to the result and forwards its text.
-func applyChunk(res *llamacpp.Result, text *strings.Builder, ch completionChunk, onToken func(string) error) error {
+func applyChunk(res *Result, text *strings.Builder, ch wire.TextCompletionChunk, onToken func(string) error) error {
 	if ch.Usage != nil {
 		res.PromptTokens = ch.Usage.PromptTokens
 		res.EvaluatedTokens = ch.Usage.PromptTokens
@@ -201,19 +167,10 @@ func applyChunk(res *llamacpp.Result, text *strings.Builder, ch completionChunk,
 	return nil
 }
 
-// sseData returns the payload of an SSE "data:" line.
-func sseData(line string) (string, bool) {
-	rest, ok := strings.CutPrefix(line, "data:")
-	if !ok {
-		return "", false
-	}
-	return strings.TrimSpace(rest), true
-}
-
 // parseChunk decodes one SSE data payload.
-func parseChunk(data string) (completionChunk, error) {
-	var ch completionChunk
-	if err := json.Unmarshal([]byte(data), &ch); err != nil {
+func parseChunk(data []byte) (wire.TextCompletionChunk, error) {
+	var ch wire.TextCompletionChunk
+	if err := json.Unmarshal(data, &ch); err != nil {
 		return ch, fmt.Errorf("%w: %w", ErrBadStream, err)
 	}
 	if len(ch.Error) > 0 && string(ch.Error) != "null" {

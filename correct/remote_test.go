@@ -9,8 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // sseServer serves /v1/completions with handler and records requests.
@@ -73,7 +71,7 @@ func TestRemoteGenerate(t *testing.T) {
 	for _, base := range []string{srv.URL, srv.URL + "/v1", srv.URL + "/v1/"} {
 		m := newTestRemote(t, base, inject)
 		var pieces []string
-		res, err := m.Generate(context.Background(), "PROMPT", llamacpp.Params{MaxTokens: 42, Temperature: 0, Stop: []string{"</s>"}},
+		res, err := m.Generate(context.Background(), "PROMPT", Params{MaxTokens: 42, Temperature: 0, Stop: []string{"</s>"}},
 			func(p string) error { pieces = append(pieces, p); return nil })
 		if err != nil {
 			t.Fatalf("%s: %v", base, err)
@@ -114,7 +112,7 @@ func TestRemoteCancel(t *testing.T) {
 	})
 	m := newTestRemote(t, srv.URL, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := m.Generate(ctx, "p", llamacpp.Params{MaxTokens: 5}, func(string) error {
+	_, err := m.Generate(ctx, "p", Params{MaxTokens: 5}, func(string) error {
 		cancel()
 		return nil
 	})
@@ -145,7 +143,7 @@ func TestRemoteErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newSSEServer(t, tt.handler)
-			_, err := newTestRemote(t, srv.URL, nil).Generate(context.Background(), "p", llamacpp.Params{MaxTokens: 5}, nil)
+			_, err := newTestRemote(t, srv.URL, nil).Generate(context.Background(), "p", Params{MaxTokens: 5}, nil)
 			if err == nil || tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("err %v, want %v", err, tt.is)
 			}

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // job is one correction, resolved.
@@ -24,7 +22,7 @@ type job struct {
 	mode       string // ModeAligner or ModeStream; part of the cache key
 	vars       promptVars
 	original   string // the text handed back on fallback
-	params     llamacpp.Params
+	params     Params
 	maxCap     int // caps MaxTokens when > 0
 	budget     time.Duration
 	failClosed bool
@@ -140,7 +138,7 @@ func (c *Corrector) run(ctx context.Context, j job) result {
 type generation struct {
 	model  Model
 	prompt string
-	params llamacpp.Params
+	params Params
 
 	mu        sync.Mutex
 	detached  bool
@@ -298,7 +296,7 @@ func wordPieces(s string) []string {
 
 // cacheKey returns the sha256 hex of the length-prefixed fields that decide
 // a correction.
-func cacheKey(modelID string, t Template, p llamacpp.Params, mode string, v promptVars) string {
+func cacheKey(modelID string, t Template, p Params, mode string, v promptVars) string {
 	h := sha256.New()
 	fields := []string{
 		"aligngate-correct-v1", modelID, t.Name, t.Text, t.Chat, strconv.Itoa(len(p.Stop)),

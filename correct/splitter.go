@@ -16,6 +16,9 @@ type Segment struct {
 	// Code reports whether Text is a line of a fenced code block, the fence
 	// lines included; code is passed through uncorrected.
 	Code bool
+	// Closes reports whether Text is the fence line that closes its code
+	// block, so that callers never parse fences themselves.
+	Closes bool
 }
 
 // Splitter cuts a streamed answer into sentences and code lines. Write may
@@ -61,6 +64,7 @@ func (s *Splitter) Flush() []Segment {
 	seg := Segment{Text: s.buf, Code: s.fence != ""}
 	if seg.Code && !s.opening && s.lineStart && closesFence(seg.Text, s.fence) {
 		s.fence = ""
+		seg.Closes = true
 	}
 	s.opening = false
 	s.take(len(s.buf))
@@ -104,7 +108,7 @@ func (s *Splitter) nextCode() (Segment, bool) {
 	}
 	closing := !s.opening && s.lineStart && closesFence(s.buf[:nl], s.fence)
 	s.opening = false
-	seg := Segment{Text: s.take(nl + 1), Code: true}
+	seg := Segment{Text: s.take(nl + 1), Code: true, Closes: closing}
 	if closing {
 		s.fence = ""
 	}

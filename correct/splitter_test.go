@@ -145,3 +145,38 @@ func BenchmarkSplitter(b *testing.B) {
 		s.Flush()
 	}
 }
+
+// The splitter marks the fence line that closes a code block, so callers
+// never parse fences; a shorter run or other text inside does not close.
+func TestSplitterMarksClosingFence(t *testing.T) {
+	s := NewSplitter()
+	segs := s.Write("~~~~\na\n~~~\n~~~~~\nAfter.")
+	segs = append(segs, s.Flush()...)
+	var closes []string
+	for _, seg := range segs {
+		if seg.Closes {
+			closes = append(closes, seg.Text)
+		}
+		if seg.Closes && !seg.Code {
+			t.Errorf("closing segment %q is not code", seg.Text)
+		}
+	}
+	if len(closes) != 1 || closes[0] != "~~~~~\n" {
+		t.Errorf("closing segments %q, want only the ~~~~~ line", closes)
+	}
+	s = NewSplitter()
+	if segs := s.Write("```\nx\n"); len(segs) != 2 || segs[0].Closes || segs[1].Closes {
+		t.Errorf("opening fence or code line marked closing: %+v", segs)
+	}
+	if segs := s.Flush(); len(segs) != 0 {
+		t.Errorf("flush %+v", segs)
+	}
+	s = NewSplitter()
+	s.Write("```\nx\n")
+	if segs := s.Write("```"); len(segs) != 0 {
+		t.Fatalf("unterminated closing line returned early: %+v", segs)
+	}
+	if segs := s.Flush(); len(segs) != 1 || !segs[0].Closes {
+		t.Errorf("flushed closing fence %+v", segs)
+	}
+}

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // follow writes chunks to a session and closes it.
@@ -304,7 +302,7 @@ func TestFollowFallbackReasons(t *testing.T) {
 		reason string
 	}{
 		{"timeout", &fakeModel{by: block(nil)}, 10 * time.Millisecond, FallbackTimeout},
-		{"busy", &fakeModel{by: fail(fmt.Errorf("engine: %w", llamacpp.ErrQueueFull))}, 0, FallbackBusy},
+		{"busy", &fakeModel{by: fail(fmt.Errorf("engine: %w", ErrBusy))}, 0, FallbackBusy},
 		{"too long", counterModel{&fakeModel{by: upper}, 20}, 0, FallbackTooLong},
 		{"error", &fakeModel{by: fail(errors.New("boom"))}, 0, FallbackBackend},
 	}

@@ -26,6 +26,8 @@ type Pair struct {
 	// Arm and Experiment are kept from records for the report.
 	Experiment string `json:"experiment,omitempty"`
 	Arm        string `json:"arm,omitempty"`
+	// Item is the dataset item's ID for pairs made by CorrectAll.
+	Item string `json:"item,omitempty"`
 }
 
 // PairID identifies a pair by its content, so state survives reordering

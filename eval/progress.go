@@ -27,10 +27,11 @@ type progress struct {
 	total int
 	done  int
 	next  int // plain mode: print when done reaches next
+	noun  string
 }
 
 func newProgress(w io.Writer, total int) *progress {
-	p := &progress{w: w, total: total, tty: IsTerminal(w)}
+	p := &progress{w: w, total: total, tty: IsTerminal(w), noun: "judge calls"}
 	p.next = p.stride()
 	return p
 }
@@ -48,9 +49,9 @@ func (p *progress) step() {
 	case p.tty:
 		const width = 30
 		filled := width * p.done / max(1, p.total)
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d judge calls", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.done, p.total)
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.done, p.total, p.noun)
 	case p.done >= p.next || p.done == p.total:
-		fmt.Fprintf(p.w, "judged %d/%d calls\n", p.done, p.total)
+		fmt.Fprintf(p.w, "%d/%d %s\n", p.done, p.total, p.noun)
 		p.next = p.done + p.stride()
 	}
 }

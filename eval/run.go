@@ -17,12 +17,25 @@ import (
 // in ω.
 const Failed Outcome = "failed"
 
-// Judge asks an OpenAI-compatible chat model for pairwise verdicts.
+// Judge asks a chat model for pairwise verdicts: Chatter when set (e.g. a
+// local model), else the OpenAI-compatible Client.
 type Judge struct {
 	Client *openai.Client
-	Model  string
-	// Retry bounds retries of failed calls and of unparsable replies.
+	// Model names the judge: the model requested from Client, and the
+	// judge's identity in the state file and the report.
+	Model   string
+	Chatter Chatter
+	// Retry bounds retries of failed calls and of unparsable replies (a
+	// greedy local judge only repeats itself: give it Attempts 1).
 	Retry Retry
+}
+
+// chatter returns the Chatter the judge calls go to.
+func (j Judge) chatter() Chatter {
+	if j.Chatter != nil {
+		return j.Chatter
+	}
+	return OpenAIChatter{Client: j.Client, Model: j.Model, Retry: j.Retry}
 }
 
 // Options configures Run.
@@ -51,6 +64,9 @@ type Report struct {
 	Judge      string
 	Dimensions []Summary
 	Pairs      []PairResult
+	// About says what was corrected by what and who judged; the caller
+	// fills it, and the report shows what is set.
+	About About
 }
 
 type task struct {
@@ -159,19 +175,13 @@ func (o Options) judgeOne(ctx context.Context, t task) (Verdict, error) {
 	if t.order == CorrectedFirst {
 		a, b = b, a
 	}
-	req := openai.ChatCompletionRequest{
-		Model:       o.Judge.Model,
-		Temperature: 0,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: systemPrompts[t.dim]},
-			{Role: openai.ChatMessageRoleUser, Content: judgeUserPrompt(t.pair.Question, a, b)},
-		},
-	}
+	system, user := systemPrompts[t.dim], judgeUserPrompt(t.pair.Question, a, b)
+	judge := o.Judge.chatter()
 	var reply string
 	v := VerdictUnparsable
 	for n := 0; n < o.Judge.Retry.Attempts && v == VerdictUnparsable; n++ {
 		var err error
-		reply, err = chat(ctx, o.Judge.Client, o.Judge.Retry, req)
+		reply, err = judge.Chat(ctx, system, user)
 		if err != nil {
 			return "", fmt.Errorf("eval: judge %s/%s: %w", t.dim, t.order, err)
 		}

@@ -30,7 +30,27 @@ type Config struct {
 	Parallel int `yaml:"parallel"`
 	// QueueSize is how many requests may wait beyond Parallel. Default 64.
 	QueueSize int `yaml:"queue_size"`
+	// Draft configures reference-drafted speculative decoding.
+	Draft DraftConfig `yaml:"draft"`
 }
+
+// DraftConfig is the `llamacpp.draft:` section. With a reference in
+// Params, the engine drafts the reference tokens that follow the output's
+// aligned position and verifies them in the same decode step.
+type DraftConfig struct {
+	// Mode is "reference" (draft from Params.Reference) or "off". Default
+	// "reference".
+	Mode string `yaml:"mode"`
+	// MaxTokens is the most tokens drafted for one sequence in one step.
+	// Default 16.
+	MaxTokens int `yaml:"max_tokens"`
+}
+
+// Draft modes.
+const (
+	DraftReference = "reference"
+	DraftOff       = "off"
+)
 
 // Defaults applied by SetDefaults.
 const (
@@ -39,6 +59,7 @@ const (
 	DefaultBatchSize   = 512
 	DefaultParallel    = 4
 	DefaultQueueSize   = 64
+	DefaultDraftTokens = 16
 )
 
 // maxParallel is llama.cpp's LLAMA_MAX_SEQ.
@@ -64,6 +85,12 @@ func (c *Config) SetDefaults() {
 	if c.QueueSize == 0 {
 		c.QueueSize = DefaultQueueSize
 	}
+	if c.Draft.Mode == "" {
+		c.Draft.Mode = DraftReference
+	}
+	if c.Draft.MaxTokens == 0 {
+		c.Draft.MaxTokens = DefaultDraftTokens
+	}
 }
 
 // Validate reports the first invalid field; call it after SetDefaults.
@@ -81,6 +108,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("llamacpp: batch_size %d must be >= parallel %d", c.BatchSize, c.Parallel)
 	case c.QueueSize < 0:
 		return fmt.Errorf("llamacpp: queue_size %d must be >= 0", c.QueueSize)
+	case c.Draft.Mode != DraftReference && c.Draft.Mode != DraftOff:
+		return fmt.Errorf("llamacpp: draft.mode %q must be %q or %q", c.Draft.Mode, DraftReference, DraftOff)
+	case c.Draft.MaxTokens < 1 || c.Draft.MaxTokens >= c.BatchSize:
+		return fmt.Errorf("llamacpp: draft.max_tokens %d must be in [1,batch_size)", c.Draft.MaxTokens)
 	}
 	return nil
 }

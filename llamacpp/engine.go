@@ -17,6 +17,7 @@ type Stats struct {
 	QueueDepth    int // requests waiting for a sequence
 	BusySequences int // sequences generating now
 	Parallel      int // sequences available
+	Draft         DraftStats
 }
 
 // Engine is a loaded model serving concurrent generations. It is safe for
@@ -136,11 +137,11 @@ func (e *Engine) ModelID() string { return e.modelID }
 // ContextSize is the most tokens (prompt plus generated) one request may use.
 func (e *Engine) ContextSize() int { return e.cfg.ContextSize }
 
-// Stats reports queue depth and busy sequences.
+// Stats reports queue depth, busy sequences and drafting totals.
 func (e *Engine) Stats() Stats {
 	busy := int(e.sched.busy.Load())
 	queued := max(int(e.inflight.Load())-busy, 0)
-	return Stats{QueueDepth: queued, BusySequences: busy, Parallel: e.cfg.Parallel}
+	return Stats{QueueDepth: queued, BusySequences: busy, Parallel: e.cfg.Parallel, Draft: e.sched.drafts.snapshot()}
 }
 
 // Tokenize returns the tokens Generate would evaluate for text: the model's

@@ -20,6 +20,7 @@ type request struct {
 	ctx    context.Context
 	tokens []llama.Token
 	params Params
+	ref    *refDraft // nil: no drafting
 
 	mu      sync.Mutex
 	pieces  []string      // emitted text not yet handed to onToken
@@ -87,7 +88,11 @@ func (e *Engine) Generate(ctx context.Context, prompt string, p Params, onToken 
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	req := &request{ctx: ctx, tokens: toks, params: p, notify: make(chan struct{}, 1), finished: make(chan struct{})}
+	ref, err := e.newDraft(p)
+	if err != nil {
+		return Result{}, err
+	}
+	req := &request{ctx: ctx, tokens: toks, params: p, ref: ref, notify: make(chan struct{}, 1), finished: make(chan struct{})}
 	if err := e.admit(req); err != nil {
 		return Result{}, err
 	}

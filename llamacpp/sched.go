@@ -22,6 +22,9 @@ type slot struct {
 	out     *textOut
 	nGen    int
 	logit   int32 // batch index whose logits this slot samples, -1 if none
+
+	gen   []llama.Token // tokens generated, next included (drafts align with it)
+	draft []llama.Token // reference tokens evaluated after next this step
 }
 
 // scheduler owns the llama.cpp context: only its goroutine touches it.
@@ -37,6 +40,10 @@ type scheduler struct {
 	quit   chan struct{}
 	done   chan struct{}
 	busy   atomic.Int64
+	drafts draftCounters
+	// afterVerify, when set (by tests, before the first request), sees
+	// every verification; it runs on the scheduler goroutine.
+	afterVerify func(verifyEvent)
 }
 
 func newScheduler(e *Engine, lctx llama.Context) (*scheduler, error) {
@@ -197,26 +204,54 @@ func (s *scheduler) start(sl *slot, req *request, lcp int) {
 	sl.sampler = newSampler(req.params)
 	sl.out = newTextOut(req.params.Stop)
 	sl.nGen = 0
+	sl.gen = sl.gen[:0]
 	req.res = Result{PromptTokens: len(req.tokens), ReusedTokens: lcp, EvaluatedTokens: len(sl.pending)}
 	s.busy.Add(1)
 }
 
-// step builds one batch (the next token of each generating sequence first,
-// then prompt chunks up to the batch size), decodes it and samples.
+// step builds one batch (the next token of each generating sequence and
+// its draft first, then prompt chunks up to the batch size), decodes it and
+// verifies.
 func (s *scheduler) step() error {
 	_ = s.batch.Clear()
 	budget := s.e.cfg.BatchSize
+	generating := 0
+	for _, sl := range s.slots {
+		if sl.req != nil && len(sl.pending) == 0 {
+			generating++
+		}
+	}
 	for _, sl := range s.slots {
 		sl.logit = -1
 		if sl.req == nil || len(sl.pending) > 0 {
 			continue
 		}
-		sl.logit = s.batch.NTokens
-		if err := s.add(sl, sl.next, true); err != nil {
+		generating--
+		// Every other generating sequence keeps room for its token.
+		n, err := s.addNext(sl, budget-generating)
+		if err != nil {
 			return err
 		}
-		budget--
+		budget -= n
 	}
+	if err := s.addPrompts(budget); err != nil {
+		return err
+	}
+	if ret, err := llama.Decode(s.lctx, s.batch); err != nil || ret != 0 {
+		return fmt.Errorf("%w: llama_decode returned %d: %w", ErrDecode, ret, err)
+	}
+	for _, sl := range s.slots {
+		if sl.req != nil && sl.logit >= 0 {
+			if err := s.verify(sl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addPrompts adds prompt chunks of the sequences still reading theirs.
+func (s *scheduler) addPrompts(budget int) error {
 	for _, sl := range s.slots {
 		if sl.req == nil || len(sl.pending) == 0 || budget == 0 {
 			continue
@@ -234,14 +269,6 @@ func (s *scheduler) step() error {
 		sl.pending = sl.pending[n:]
 		budget -= n
 	}
-	if ret, err := llama.Decode(s.lctx, s.batch); err != nil || ret != 0 {
-		return fmt.Errorf("%w: llama_decode returned %d: %w", ErrDecode, ret, err)
-	}
-	for _, sl := range s.slots {
-		if sl.req != nil && sl.logit >= 0 {
-			s.sample(sl)
-		}
-	}
 	return nil
 }
 
@@ -252,27 +279,6 @@ func (s *scheduler) add(sl *slot, tok llama.Token, logits bool) error {
 	}
 	sl.cache = append(sl.cache, tok)
 	return nil
-}
-
-// sample draws the slot's next token and ends the request on an
-// end-of-generation token, a stop string, MaxTokens or a full context.
-func (s *scheduler) sample(sl *slot) {
-	tok := llama.SamplerSample(sl.sampler, s.lctx, sl.logit)
-	if llama.VocabIsEOG(s.e.vocab, tok) {
-		s.finishOK(sl, FinishStop)
-		return
-	}
-	sl.nGen++
-	emit, stopped := sl.out.add(s.e.piece(tok, s.piece))
-	sl.req.push(emit)
-	switch {
-	case stopped:
-		s.finishOK(sl, FinishStop)
-	case sl.nGen >= sl.req.params.MaxTokens || len(sl.cache) >= s.e.cfg.ContextSize:
-		s.finishOK(sl, FinishLength)
-	default:
-		sl.next = tok
-	}
 }
 
 func (s *scheduler) finishOK(sl *slot, reason string) {
@@ -291,7 +297,7 @@ func (s *scheduler) finish(sl *slot, err error) {
 		req.res.Text = sl.out.String()
 	}
 	llama.SamplerFree(sl.sampler)
-	sl.req, sl.sampler, sl.out, sl.pending = nil, 0, nil, nil
+	sl.req, sl.sampler, sl.out, sl.pending, sl.draft = nil, 0, nil, nil, nil
 	s.busy.Add(-1)
 	s.complete(req, err)
 }

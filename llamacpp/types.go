@@ -12,6 +12,11 @@ type Params struct {
 	RepeatPenalty    float32  // 0 or 1 = disabled
 	FrequencyPenalty float32  // 0 = disabled
 	Seed             uint32   // sampling seed when Temperature > 0
+	// Reference is the text the output is expected to copy largely (the
+	// answer being corrected). With Config.Draft.Mode "reference" the
+	// engine drafts its tokens and verifies them in one batch; the output
+	// is the same as without it. Empty means no drafting.
+	Reference string
 }
 
 // Result is what one generation produced and what it cost.
@@ -22,4 +27,10 @@ type Result struct {
 	EvaluatedTokens  int    // prompt tokens actually decoded
 	CompletionTokens int    // tokens generated
 	FinishReason     string // "stop" or "length"
+	DecodeSteps      int    // decode steps that sampled for this request
+	Drafted          int    // reference tokens drafted and verified
+	Accepted         int    // drafted tokens the model agreed with
+	// AcceptedPerStep[i] counts this request's drafting steps that
+	// accepted i tokens (0..Config.Draft.MaxTokens); nil without drafts.
+	AcceptedPerStep []int
 }

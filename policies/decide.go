@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aligngate/aligngate/glob"
 )
 
 // ModeHeader is the request header a client may use to pick the mode when
@@ -203,10 +205,10 @@ func hexString(sum [sha256.Size]byte) string {
 
 // fits reports whether the request satisfies every criterion set in m.
 func (m *Match) fits(f *facts) bool {
-	if m.Model != "" && !globMatch(m.Model, f.Model) {
+	if m.Model != "" && !glob.Match(m.Model, f.Model) {
 		return false
 	}
-	if m.Route != "" && !globMatch(m.Route, f.Route) {
+	if m.Route != "" && !glob.Match(m.Route, f.Route) {
 		return false
 	}
 	if len(m.Users) > 0 && (f.User == "" || !contains(m.Users, f.User)) {
@@ -216,13 +218,13 @@ func (m *Match) fits(f *facts) bool {
 		return false
 	}
 	for name, pat := range m.Headers {
-		if !globMatch(pat, f.header(name)) {
+		if !glob.Match(pat, f.header(name)) {
 			return false
 		}
 	}
 	for k, pat := range m.Metadata {
 		v, ok := f.Metadata[k]
-		if !ok || !globMatch(pat, v) {
+		if !ok || !glob.Match(pat, v) {
 			return false
 		}
 	}

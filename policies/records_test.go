@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/aligngate/aligngate/internal/testenv"
 )
 
 func readRecords(t *testing.T, path string) []map[string]any {
@@ -184,10 +186,7 @@ func startRedis(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not found (required under CI)")
-		}
-		t.Skip("redis-server not found; install it to run this test")
+		testenv.Missing(t, "redis-server not found; install it to run this test")
 	}
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "redis.sock")

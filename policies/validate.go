@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/aligngate/aligngate/glob"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -48,7 +50,7 @@ func (v *validator) glob(key, pattern string) {
 	if pattern == "" {
 		return
 	}
-	if err := checkGlob(pattern); err != nil {
+	if err := glob.Check(pattern); err != nil {
 		v.errs = append(v.errs, &FieldError{Key: key, Err: fmt.Errorf("bad glob %q: %w", pattern, err)})
 	}
 }
@@ -194,3 +196,7 @@ func (v *validator) records(key string, r RecordsConfig) {
 		v.add(key+".redis_url", "required when sink is redis")
 	}
 }
+
+// ErrBadGlob reports a syntax error in a glob pattern (the one dialect of
+// package glob, where `*` crosses `/`).
+var ErrBadGlob = glob.ErrSyntax

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/proxy"
 )
 
@@ -80,8 +79,8 @@ func chatBody(size int, stream bool) []byte {
 
 func newBenchHandler(tb testing.TB) http.Handler {
 	tb.Helper()
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "canned", BaseURL: "http://upstream.invalid/v1"}}
+	cfg := proxy.DefaultConfig()
+	cfg.Upstreams = []proxy.Upstream{{Name: "canned", BaseURL: "http://upstream.invalid/v1"}}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)

@@ -8,15 +8,14 @@ import (
 
 	"github.com/aligngate/aligngate/cache"
 	"github.com/aligngate/aligngate/cache/cachetest"
-	"github.com/aligngate/aligngate/config"
 )
 
 // cachingProxy serves a proxy in aligner mode whose corrections are cached
 // in Redis at redisURL only (no memory layer, so replicas must share).
 func cachingProxy(t *testing.T, upURL, beURL, redisURL string) *httptest.Server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "test", BaseURL: upURL + "/v1"}}
+	cfg := defaultTestConfig()
+	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upURL + "/v1"}}
 	cfg.Policies.Default.Mode = "aligner"
 	cfg.Correct.Backend = "remote"
 	cfg.Correct.Remote.BaseURL = beURL + "/v1"

@@ -1,62 +1,14 @@
 package proxy
 
 import (
-	"encoding/json"
-	"strings"
-
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/wire"
 )
 
-// chatRequest is what correction needs of a chat completion request.
-type chatRequest struct {
-	Messages       []chatMessage `json:"messages"`
-	Tools          present       `json:"tools"`
-	Functions      present       `json:"functions"`
-	ResponseFormat struct {
-		Type string `json:"type"`
-	} `json:"response_format"`
-	Logprobs      bool `json:"logprobs"`
-	N             int  `json:"n"`
-	StreamOptions struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-}
-
-// chatMessage is one message; content is a string or an array of parts.
-type chatMessage struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}
-
-// text returns the message's text, skipping non-text parts.
-func (m chatMessage) text() string {
-	var s string
-	if json.Unmarshal(m.Content, &s) == nil {
-		return s
-	}
-	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	if json.Unmarshal(m.Content, &parts) != nil {
-		return ""
-	}
-	var b strings.Builder
-	for _, p := range parts {
-		if p.Type == "text" || p.Type == "input_text" {
-			if b.Len() > 0 {
-				b.WriteByte('\n')
-			}
-			b.WriteString(p.Text)
-		}
-	}
-	return b.String()
-}
-
-func (r *chatRequest) turns() []correct.Turn {
+func turns(r *wire.ChatRequest) []correct.Turn {
 	t := make([]correct.Turn, 0, len(r.Messages))
 	for _, m := range r.Messages {
-		t = append(t, correct.Turn{Role: m.Role, Text: m.text()})
+		t = append(t, correct.Turn{Role: m.Role, Text: m.Text()})
 	}
 	return t
 }
@@ -75,7 +27,7 @@ const (
 // Tools only matter when the answer streams through the corrector, since
 // there a tool call cannot be told from text in advance; whole answers are
 // checked choice by choice.
-func (r *chatRequest) skipReason(streaming bool) string {
+func skipReason(r *wire.ChatRequest, streaming bool) string {
 	switch {
 	case r.Logprobs:
 		return skipLogprobs
@@ -85,23 +37,4 @@ func (r *chatRequest) skipReason(streaming bool) string {
 		return skipTools
 	}
 	return ""
-}
-
-// lenientMetadata reads the string members of a metadata object and ignores
-// anything else, so an odd value never rejects a request the upstream takes.
-type lenientMetadata map[string]string
-
-func (m *lenientMetadata) UnmarshalJSON(b []byte) error {
-	var raw map[string]any
-	if json.Unmarshal(b, &raw) != nil {
-		return nil
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		if s, ok := v.(string); ok {
-			out[k] = s
-		}
-	}
-	*m = out
-	return nil
 }

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // backend is a fake remote correction server (/v1/completions, streamed):
@@ -79,10 +79,10 @@ func fixed(text string) func(string) string {
 
 // correctingProxy starts a proxy whose default mode is mode, correcting with
 // the fake backend at backendURL.
-func correctingProxy(t *testing.T, upstreamURL, backendURL, mode string, edit func(*config.Config)) *httptest.Server {
+func correctingProxy(t *testing.T, upstreamURL, backendURL, mode string, edit func(*testConfig)) *httptest.Server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
+	cfg := defaultTestConfig()
+	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
 	cfg.Policies.Default.Mode = mode
 	cfg.Correct.Backend = correct.BackendRemote
 	cfg.Correct.Remote.BaseURL = backendURL + "/v1"
@@ -95,7 +95,7 @@ func correctingProxy(t *testing.T, upstreamURL, backendURL, mode string, edit fu
 
 // startProxy validates cfg and serves a proxy correcting with its remote
 // backend and store (nil: no cache).
-func startProxy(t *testing.T, cfg *config.Config, store correct.Cache) *httptest.Server {
+func startProxy(t *testing.T, cfg *testConfig, store correct.Cache) *httptest.Server {
 	t.Helper()
 	cfg.SetDefaults()
 	remote, err := correct.NewRemote(cfg.Correct.Remote, &http.Client{}, nil)
@@ -107,7 +107,7 @@ func startProxy(t *testing.T, cfg *config.Config, store correct.Cache) *httptest
 
 // serveCorrecting validates cfg and serves a proxy whose corrector runs on
 // models, caching in store (nil: no cache).
-func serveCorrecting(t *testing.T, cfg *config.Config, models map[string]correct.Model, store correct.Cache) *httptest.Server {
+func serveCorrecting(t *testing.T, cfg *testConfig, models map[string]correct.Model, store correct.Cache) *httptest.Server {
 	t.Helper()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -117,7 +117,7 @@ func serveCorrecting(t *testing.T, cfg *config.Config, models map[string]correct
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, Options{Policies: policies.NewEngine(&cfg.Policies), Corrector: cor})
+	s, err := New(&cfg.Config, Options{Policies: policies.NewEngine(&cfg.Policies), Corrector: cor, Correction: cfg.settings()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ type gotChunk struct {
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage     json.RawMessage `json:"usage"`
-	Aligngate *report         `json:"aligngate"`
+	Aligngate *wire.Report    `json:"aligngate"`
 	Error     json.RawMessage `json:"error"`
 }
 
@@ -253,7 +253,7 @@ func TestAlignerStreamsCorrection(t *testing.T) {
 	bts := be.server(t)
 	up := httptest.NewServer(streamUpstream([]string{"Bad ", "answer."}, nil))
 	defer up.Close()
-	px := correctingProxy(t, up.URL, bts.URL, "aligner", func(c *config.Config) {
+	px := correctingProxy(t, up.URL, bts.URL, "aligner", func(c *testConfig) {
 		t := true
 		c.Policies.Default.IncludeOriginal = &t
 	})
@@ -378,7 +378,7 @@ func TestFallbacks(t *testing.T) {
 			bts := be.server(t)
 			up := httptest.NewServer((&recorder{}).handler(200, okChat))
 			defer up.Close()
-			px := correctingProxy(t, up.URL, bts.URL, "aligner", func(c *config.Config) {
+			px := correctingProxy(t, up.URL, bts.URL, "aligner", func(c *testConfig) {
 				budget := 200 * time.Millisecond
 				c.Policies.Default.Budget = &budget
 				if tt.failClosed {

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/telemetry"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // Response headers that tell the client what aligngate did.
@@ -28,15 +27,15 @@ const (
 
 // decide asks the policies what to do with a request and annotates
 // telemetry with the answer.
-func (s *Server) decide(c *gin.Context, rt routing) policies.Decision {
-	ctx := c.Request.Context()
+func (s *Server) decide(in *inbound, rt wire.Routing) policies.Decision {
+	ctx := in.ctx()
 	_, span := s.tel.Tracer.Start(ctx, "policy.decide")
-	r := c.Request
+	r := in.req
 	d := s.policies.Decide(policies.Facts{
-		Model:      rt.Model.value,
+		Model:      rt.Model.Value,
 		Route:      r.URL.Path,
 		ClientKey:  bearer(r.Header.Get("Authorization")),
-		User:       rt.User.value,
+		User:       rt.User.Value,
 		Header:     r.Header.Get,
 		Metadata:   rt.Metadata,
 		ModeHeader: r.Header.Get(headerMode),
@@ -44,14 +43,14 @@ func (s *Server) decide(c *gin.Context, rt routing) policies.Decision {
 	span.End()
 	info := telemetry.Info(ctx)
 	info.Update(func(i *telemetry.RequestInfo) {
-		i.Model, i.Mode, i.Arm, i.Experiment = rt.Model.value, d.Mode, d.Arm, d.Experiment
+		i.Model, i.Mode, i.Arm, i.Experiment = rt.Model.Value, d.Mode, d.Arm, d.Experiment
 	})
 	if d.Arm != "" {
-		c.Header(headerArm, d.Arm)
-		c.Header(headerExperiment, d.Experiment)
+		in.setHeader(headerArm, d.Arm)
+		in.setHeader(headerExperiment, d.Experiment)
 		s.tel.Metrics.Assignment(ctx, d.Experiment, d.Arm)
 	}
-	c.Header(headerMode, d.Mode)
+	in.setHeader(headerMode, d.Mode)
 	return d
 }
 
@@ -102,20 +101,8 @@ func (s summary) setHeaders(h http.Header) {
 	}
 }
 
-// report is the "aligngate" extension member added to a corrected choice
-// (non-stream) or to a choice's final chunk (stream). OpenAI clients ignore
-// unknown members.
-type report struct {
-	Mode         string  `json:"mode"`
-	Corrected    bool    `json:"corrected"`
-	CorrectionMs int64   `json:"correction_ms"`
-	Fallback     string  `json:"fallback,omitempty"`
-	Cache        string  `json:"cache,omitempty"`
-	Original     *string `json:"original,omitempty"`
-}
-
-func newReport(mode string, o correct.Outcome, original string, includeOriginal bool) *report {
-	r := &report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache}
+func newReport(mode string, o correct.Outcome, original string, includeOriginal bool) *wire.Report {
+	r := &wire.Report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache}
 	// A stream that fell back after corrected text went out carries the
 	// original, so the answer is never lost.
 	if includeOriginal || (o.Fallback != "" && o.Partial) {
@@ -134,8 +121,8 @@ func (s *Server) observeCtx(ctx context.Context, d policies.Decision, o correct.
 		outcome = "corrected"
 	}
 	backend := d.Backend
-	if backend == "" && s.corrector != nil {
-		backend = s.corrector.Config().Backend
+	if backend == "" {
+		backend = s.settings.Backend
 	}
 	s.tel.Metrics.Correction(ctx, d.Mode, backend, outcome, o.Duration, o.TokensOut)
 	if o.Cache != "" {

@@ -6,7 +6,8 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // statusClientClosed is nginx's "client closed request": logged, never sent.
@@ -52,4 +53,34 @@ func bodyError(err error, limit int64) *wire.Error {
 func tooLarge(limit int64) *wire.Error {
 	return wire.NewError(http.StatusRequestEntityTooLarge, wire.TypeInvalidRequest, "request_too_large",
 		"The request body exceeds the limit of "+itoa(limit)+" bytes.")
+}
+
+// fallbackStatus maps a correction's fallback reason to the status a
+// fail-closed request is answered with: busy 429 (with Retry-After),
+// timeout 504, too_long 413, error and empty 502.
+func fallbackStatus(reason string) int {
+	switch reason {
+	case correct.FallbackBusy:
+		return http.StatusTooManyRequests
+	case correct.FallbackTimeout:
+		return http.StatusGatewayTimeout
+	case correct.FallbackTooLong:
+		return http.StatusRequestEntityTooLarge
+	default:
+		return http.StatusBadGateway
+	}
+}
+
+// correctionError is the answer to a failed correction under fail-closed.
+func correctionError(err error) *wire.Error {
+	var fe *correct.FallbackError
+	if !errors.As(err, &fe) {
+		return wire.NewError(http.StatusBadGateway, wire.TypeServer, "correction_error", "The correction failed: "+err.Error())
+	}
+	e := wire.NewError(fallbackStatus(fe.Reason), wire.TypeServer, "correction_"+fe.Reason, "The answer could not be corrected: "+fe.Error())
+	if fe.Reason == correct.FallbackBusy {
+		e.Type = wire.TypeRateLimit
+		e.RetryAfter = 1
+	}
+	return e
 }

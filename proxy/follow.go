@@ -7,17 +7,15 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/aligngate/aligngate/correct"
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // follower corrects the choices of one upstream stream sentence by sentence
 // as they arrive (Stream Aligner, follow drive).
 type follower struct {
 	s        *Server
-	c        *gin.Context
+	in       *inbound
 	j        *job
 	em       *emitter
 	sessions map[int]*correct.Session
@@ -30,14 +28,14 @@ type follower struct {
 
 // followStream serves a streamed chat request in stream mode: each upstream
 // sentence is corrected and sent as soon as it is complete.
-func (s *Server) followStream(c *gin.Context, j *job) {
-	ex, sse := s.startStream(c, j)
+func (s *Server) followStream(in *inbound, j *job) {
+	ex, sse := s.startStream(in, j)
 	if ex == nil {
 		return
 	}
 	defer ex.Close()
 	f := &follower{
-		s: s, c: c, j: j, em: newEmitter(sse), sessions: map[int]*correct.Session{},
+		s: s, in: in, j: j, em: newEmitter(sse), sessions: map[int]*correct.Session{},
 		original: map[int]*strings.Builder{}, finish: map[int]*string{}, opaque: map[int]bool{},
 	}
 	if err := f.pump(ex); err != nil {
@@ -68,7 +66,7 @@ func (f *follower) pump(ex *exchange) error {
 		if err != nil {
 			return err
 		}
-		var ch chunk
+		var ch wire.Chunk
 		if json.Unmarshal(data, &ch) != nil {
 			if err := f.em.raw(data); err != nil {
 				return err
@@ -81,10 +79,10 @@ func (f *follower) pump(ex *exchange) error {
 	}
 }
 
-func (f *follower) handle(ch *chunk, data []byte) error {
+func (f *follower) handle(ch *wire.Chunk, data []byte) error {
 	if !f.headSet {
 		// Set once, before any session exists to read it.
-		f.em.head = chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
+		f.em.head = wire.Chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
 		f.headSet = true
 	}
 	if len(ch.Choices) == 0 {
@@ -98,7 +96,7 @@ func (f *follower) handle(ch *chunk, data []byte) error {
 		if cc.FinishReason != nil {
 			f.finish[cc.Index] = cc.FinishReason
 		}
-		if cc.opaque() || f.opaque[cc.Index] {
+		if cc.Opaque() || f.opaque[cc.Index] {
 			// Tool calls and refusals pass through as the upstream sent them.
 			f.opaque[cc.Index] = true
 			return f.em.raw(data)
@@ -126,7 +124,7 @@ func (f *follower) session(i int) *correct.Session {
 	sess, ok := f.sessions[i]
 	if !ok {
 		r := correctionRequest(f.j.dec, f.j.question)
-		sess = f.s.corrector.Follow(f.c.Request.Context(), r, func(t string) error { return f.em.content(i, t) })
+		sess = f.s.corrector.Follow(f.in.ctx(), r, func(t string) error { return f.em.content(i, t) })
 		f.sessions[i] = sess
 	}
 	return sess
@@ -144,7 +142,7 @@ func (f *follower) close() (summary, bool) {
 	for _, i := range idx {
 		o, err := f.sessions[i].Close()
 		original := f.text(i).String()
-		if ok && !f.s.endChoice(f.c, f.j, f.em, i, f.finish[i], original, o, err) {
+		if ok && !f.s.endChoice(f.in, f.j, f.em, i, f.finish[i], original, o, err) {
 			ok = false
 		}
 		sum.add(o)

@@ -18,7 +18,6 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/proxy"
 )
 
@@ -206,8 +205,8 @@ func startClientProxy(t *testing.T) (*clientUpstream, *httptest.Server) {
 	upSrv := httptest.NewServer(up)
 	t.Cleanup(upSrv.Close)
 	up.url = upSrv.URL
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "fake", BaseURL: upSrv.URL + "/v1"}}
+	cfg := proxy.DefaultConfig()
+	cfg.Upstreams = []proxy.Upstream{{Name: "fake", BaseURL: upSrv.URL + "/v1"}}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)

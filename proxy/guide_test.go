@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // guidedRequest is what the fake guided upstream reads of each call.
@@ -161,11 +161,11 @@ var guideCorrected = []string{"HELLO THERE FRIEND.", " THIS IS TWO.", " LAST ONE
 const guideRequest = `{"model":"gpt-x","n":1,"stream":%t,"stream_options":{"include_usage":true},"x_extra":{"keep":[1,2]},` +
 	`"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Q?"}]}`
 
-func guideProxy(t *testing.T, upURL string, edit func(*config.Config)) (*httptest.Server, *backend) {
+func guideProxy(t *testing.T, upURL string, edit func(*testConfig)) (*httptest.Server, *backend) {
 	t.Helper()
 	be := &backend{respond: fixed("")}
 	bts := be.server(t)
-	px := correctingProxy(t, upURL, bts.URL, "stream", func(c *config.Config) {
+	px := correctingProxy(t, upURL, bts.URL, "stream", func(c *testConfig) {
 		c.Upstreams[0].Drive = "guide"
 		if edit != nil {
 			edit(c)
@@ -309,8 +309,8 @@ func TestGuideNonStream(t *testing.T) {
 				Role    string `json:"role"`
 				Content string `json:"content"`
 			} `json:"message"`
-			FinishReason string  `json:"finish_reason"`
-			Aligngate    *report `json:"aligngate"`
+			FinishReason string       `json:"finish_reason"`
+			Aligngate    *wire.Report `json:"aligngate"`
 		} `json:"choices"`
 	}
 	if err := json.Unmarshal(b, &got); err != nil || len(got.Choices) != 1 {
@@ -338,7 +338,7 @@ func TestGuideNonStream(t *testing.T) {
 // finish_reason "length".
 func TestGuideMaxRounds(t *testing.T) {
 	up := newGuidedUpstream(guideScript, false, &orderLog{})
-	px, _ := guideProxy(t, up.server(t).URL, func(c *config.Config) { c.Correct.MaxRounds = 2 })
+	px, _ := guideProxy(t, up.server(t).URL, func(c *testConfig) { c.Correct.MaxRounds = 2 })
 	resp, err := http.Post(px.URL+"/v1/chat/completions", "application/json", strings.NewReader(fmt.Sprintf(guideRequest, true)))
 	if err != nil {
 		t.Fatal(err)

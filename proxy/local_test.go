@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/internal/testenv"
+	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/llamacpp/gguf"
 )
@@ -25,14 +25,7 @@ const localMaxTokens = 12
 // fails under CI and skips elsewhere.
 func localEngine(t *testing.T) *llamacpp.Engine {
 	t.Helper()
-	lib := os.Getenv("YZMA_LIB")
-	if _, err := os.Stat(filepath.Join(lib, "libllama.so")); lib == "" || err != nil {
-		msg := "llama.cpp libraries not found: run scripts/install-llama.sh and export YZMA_LIB=$PWD/.llama/lib"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	lib := testenv.LlamaLib(t)
 	model := filepath.Join(t.TempDir(), "tiny.gguf")
 	if err := gguf.WriteLlama(model, gguf.TinySpec()); err != nil {
 		t.Fatal(err)
@@ -49,13 +42,13 @@ func localEngine(t *testing.T) *llamacpp.Engine {
 // correction capped at localMaxTokens.
 func localProxy(t *testing.T, upstreamURL, mode string, engine *llamacpp.Engine) *httptest.Server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
+	cfg := defaultTestConfig()
+	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
 	cfg.Policies.Default.Mode = mode
 	maxTokens := localMaxTokens
 	cfg.Policies.Default.MaxTokens = &maxTokens
 	cfg.Correct.Backend = correct.BackendLocal
-	return serveCorrecting(t, cfg, map[string]correct.Model{correct.BackendLocal: engine}, nil)
+	return serveCorrecting(t, cfg, map[string]correct.Model{correct.BackendLocal: llamacorrect.New(engine)}, nil)
 }
 
 // generateDirect is what the engine writes for prompt, greedy and capped at

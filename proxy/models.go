@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"sync"
-
-	"github.com/gin-gonic/gin"
 )
 
 // models serves GET /v1/models. With one upstream the answer is relayed
@@ -14,9 +12,9 @@ import (
 // and their lists are merged, first upstream first, so a client sees every
 // model it can route to. An upstream that fails is left out; if all fail,
 // the first one's failure is the answer.
-func (s *Server) models(c *gin.Context) {
+func (s *Server) models(in *inbound) {
 	if len(s.upstreams) == 1 {
-		s.passthrough(c)
+		s.passthrough(in)
 		return
 	}
 	lists := make([][]json.RawMessage, len(s.upstreams))
@@ -25,7 +23,7 @@ func (s *Server) models(c *gin.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lists[i] = s.listModels(c, up)
+			lists[i] = s.listModels(in, up)
 		}()
 	}
 	wg.Wait()
@@ -44,15 +42,23 @@ func (s *Server) models(c *gin.Context) {
 		}
 	}
 	if len(seen) == 0 {
-		s.passthrough(c) // every list failed: answer as the default upstream does
+		s.passthrough(in) // every list failed: answer as the default upstream does
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"object": "list", "data": merged})
+	// Encoded as Gin's Context.JSON did: sorted keys, no trailing newline.
+	b, err := json.Marshal(map[string]any{"object": "list", "data": merged})
+	if err != nil {
+		s.passthrough(in)
+		return
+	}
+	in.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	in.w.WriteHeader(http.StatusOK)
+	_, _ = in.w.Write(b)
 }
 
 // listModels returns one upstream's model entries, or nil on any failure.
-func (s *Server) listModels(c *gin.Context, up *upstream) []json.RawMessage {
-	ex, err := s.do(c.Request.Context(), s.callFor(c, up, nil))
+func (s *Server) listModels(in *inbound, up *upstream) []json.RawMessage {
+	ex, err := s.do(in.ctx(), s.callFor(in, up, nil))
 	if err != nil {
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aligngate/aligngate/internal/testenv"
 )
 
 // nodeDir holds the Node SDK test script and its pinned dependencies.
@@ -26,10 +28,7 @@ var nodeCases = []string{
 func requireNodeSDK(t *testing.T) string {
 	t.Helper()
 	missing := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s (CI=true: required)", why)
-		}
-		t.Skip(why)
+		testenv.Missing(t, "%s", why)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/aligngate/aligngate/config"
 )
 
 func TestMain(m *testing.M) {
@@ -24,10 +22,10 @@ func TestMain(m *testing.M) {
 }
 
 // newProxy starts a proxy in front of upstreamURL; edit adjusts the config.
-func newProxy(t *testing.T, upstreamURL string, edit func(*config.Config)) *httptest.Server {
+func newProxy(t *testing.T, upstreamURL string, edit func(*testConfig)) *httptest.Server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
+	cfg := defaultTestConfig()
+	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
 	if edit != nil {
 		edit(cfg)
 	}
@@ -35,7 +33,7 @@ func newProxy(t *testing.T, upstreamURL string, edit func(*config.Config)) *http
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, Options{})
+	s, err := New(&cfg.Config, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +100,7 @@ func TestRequestErrors(t *testing.T) {
 	rec := &recorder{}
 	up := httptest.NewServer(rec.handler(200, okChat))
 	defer up.Close()
-	px := newProxy(t, up.URL, func(c *config.Config) { c.Server.MaxBodyBytes = 1024 })
+	px := newProxy(t, up.URL, func(c *testConfig) { c.Server.MaxBodyBytes = 1024 })
 
 	tests := []struct {
 		name, path, body string
@@ -145,7 +143,7 @@ func TestRequestErrors(t *testing.T) {
 func TestBodyOverLimitWithoutContentLength(t *testing.T) {
 	up := httptest.NewServer((&recorder{}).handler(200, okChat))
 	defer up.Close()
-	px := newProxy(t, up.URL, func(c *config.Config) { c.Server.MaxBodyBytes = 100 })
+	px := newProxy(t, up.URL, func(c *testConfig) { c.Server.MaxBodyBytes = 100 })
 	// A pipe hides the length, so the body is sent chunked.
 	pr, pw := io.Pipe()
 	go func() {
@@ -183,13 +181,13 @@ func TestUpstreamErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		url    string
-		edit   func(*config.Config)
+		edit   func(*testConfig)
 		status int
 		body   string // exact body expected, if set
 	}{
 		{"unreachable", closedURL, nil, 502, ""},
-		{"first byte timeout", slow.URL, func(c *config.Config) { c.Timeouts.FirstByte = 100 * time.Millisecond }, 504, ""},
-		{"total timeout", slow.URL, func(c *config.Config) { c.Timeouts.Total = 100 * time.Millisecond }, 504, ""},
+		{"first byte timeout", slow.URL, func(c *testConfig) { c.Timeouts.FirstByte = 100 * time.Millisecond }, 504, ""},
+		{"total timeout", slow.URL, func(c *testConfig) { c.Timeouts.Total = 100 * time.Millisecond }, 504, ""},
 		{"upstream error passed through", failing.URL, nil, 401, upErr},
 	}
 	for _, tt := range tests {
@@ -257,8 +255,8 @@ func TestRoutingByModelAndKey(t *testing.T) {
 	defer upA.Close()
 	upB := httptest.NewServer(b.handler(200, okChat))
 	defer upB.Close()
-	px := newProxy(t, upA.URL, func(c *config.Config) {
-		c.Upstreams = append(c.Upstreams, config.Upstream{Name: "b", BaseURL: upB.URL + "/v1", APIKey: "server-key", Models: []string{"llama-*"}})
+	px := newProxy(t, upA.URL, func(c *testConfig) {
+		c.Upstreams = append(c.Upstreams, Upstream{Name: "b", BaseURL: upB.URL + "/v1", APIKey: "server-key", Models: []string{"llama-*"}})
 	})
 	post(t, px.URL+"/v1/chat/completions", `{"model":"llama-3","messages":[]}`)
 	post(t, px.URL+"/v1/chat/completions", `{"model":"gpt-4","messages":[]}`)
@@ -385,7 +383,7 @@ func TestStreamFailureReportedInBand(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer up.Close()
-	px := newProxy(t, up.URL, func(c *config.Config) { c.Timeouts.Idle = 200 * time.Millisecond })
+	px := newProxy(t, up.URL, func(c *testConfig) { c.Timeouts.Idle = 200 * time.Millisecond })
 	resp, b := post(t, px.URL+"/v1/chat/completions", `{"model":"m","messages":[],"stream":true}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -404,8 +402,8 @@ type panicTransport struct{}
 func (panicTransport) RoundTrip(*http.Request) (*http.Response, error) { panic("boom") }
 
 func TestPanicRecovered(t *testing.T) {
-	cfg := config.Default()
-	s, err := New(cfg, Options{Transport: panicTransport{}})
+	cfg := defaultTestConfig()
+	s, err := New(&cfg.Config, Options{Transport: panicTransport{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,10 +430,10 @@ func TestModelsMergedAcrossUpstreams(t *testing.T) {
 	down := httptest.NewServer(http.NotFoundHandler())
 	downURL := down.URL
 	down.Close()
-	px := newProxy(t, upA.URL, func(c *config.Config) {
+	px := newProxy(t, upA.URL, func(c *testConfig) {
 		c.Upstreams = append(c.Upstreams,
-			config.Upstream{Name: "b", BaseURL: upB.URL + "/v1", Models: []string{"llama-*"}},
-			config.Upstream{Name: "down", BaseURL: downURL + "/v1"})
+			Upstream{Name: "b", BaseURL: upB.URL + "/v1", Models: []string{"llama-*"}},
+			Upstream{Name: "down", BaseURL: downURL + "/v1"})
 	})
 	req, _ := http.NewRequest("GET", px.URL+"/v1/models", nil)
 	req.Header.Set("Authorization", "Bearer client-key")

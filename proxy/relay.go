@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // bufPool holds the buffers bodies are relayed through, so relaying costs no

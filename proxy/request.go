@@ -1,14 +1,11 @@
 package proxy
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -39,61 +36,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *wir
 	return buf, nil
 }
 
-// present records whether a JSON field was there (and what kind of value it
-// held) without copying it.
-type present byte
-
-func (p *present) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 {
-		*p = present(b[0])
-	}
-	return nil
-}
-
-// stringField is a JSON field that must be a string when present.
-type stringField struct {
-	kind  present
-	value string
-}
-
-func (f *stringField) UnmarshalJSON(b []byte) error {
-	_ = f.kind.UnmarshalJSON(b)
-	if f.kind != '"' {
-		return nil
-	}
-	return json.Unmarshal(b, &f.value)
-}
-
-// routing is what the proxy reads of a request body to route and validate
-// it; the body itself is forwarded untouched.
-type routing struct {
-	Model    stringField `json:"model"`
-	Messages present     `json:"messages"`
-	Stream   bool        `json:"stream"`
-	User     stringField `json:"user"`
-	// Metadata is read for policies only.
-	Metadata lenientMetadata `json:"metadata"`
-}
-
-func parseRouting(body []byte) (routing, error) {
-	var r routing
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return r, errors.New("the body must be a JSON object")
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return r, err
-	}
-	return r, nil
-}
-
 // validate checks the fields an OpenAI endpoint requires before anything is
 // sent upstream.
-func (r routing) validate(needMessages bool) *wire.Error {
+func validateRouting(r wire.Routing, needMessages bool) *wire.Error {
 	switch {
-	case r.Model.kind == 0 || r.Model.kind == 'n':
+	case r.Model.Kind == 0 || r.Model.Kind == 'n':
 		return badRequest("missing_required_parameter", "model", "Missing required parameter: 'model'.")
-	case r.Model.kind != '"' || r.Model.value == "":
+	case r.Model.Kind != '"' || r.Model.Value == "":
 		return badRequest("invalid_type", "model", "Invalid type for 'model': expected a non-empty string.")
 	case needMessages && (r.Messages == 0 || r.Messages == 'n'):
 		return badRequest("missing_required_parameter", "messages", "Missing required parameter: 'messages'.")

@@ -2,6 +2,12 @@
 // OpenAI API, routes each request to an upstream chosen by configuration,
 // relays answers (streamed or whole) and hands the assistant's text to the
 // corrector when a policy asks for it.
+//
+// It owns its configuration (Config: server, upstreams, timeouts), the
+// mapping of every failure to an HTTP status, and the small interfaces it
+// needs of its collaborators (Decider, Corrector, Recorder). It must not
+// import config, llamacpp, llamacorrect or cache, nor link yzma, purego or
+// go-redis: those are wired in by the command.
 package proxy
 
 import (
@@ -13,11 +19,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/aligngate/aligngate/config"
-	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
-	"github.com/aligngate/aligngate/proxy/wire"
 	"github.com/aligngate/aligngate/telemetry"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // Options carries the collaborators of a Server. Zero values are usable.
@@ -27,12 +31,15 @@ type Options struct {
 	// Transport overrides the upstream transport built from the config.
 	Transport http.RoundTripper
 	// Policies decides each request's correction; nil corrects nothing.
-	Policies *policies.Engine
+	Policies Decider
 	// Corrector corrects answers; nil passes every answer through with
 	// X-Aligngate-Skipped: no_backend when a policy asked for correction.
-	Corrector *correct.Corrector
+	Corrector Corrector
+	// Correction is what the proxy needs to know of the correction
+	// settings (correct.Config's backend, drive and multi_turn).
+	Correction CorrectionSettings
 	// Recorder receives experiment records; nil records nothing.
-	Recorder policies.Recorder
+	Recorder Recorder
 	// Telemetry observes requests; nil is telemetry.Nop().
 	Telemetry *telemetry.Telemetry
 	// Ready, when set, is asked by /readyz in addition to the upstreams.
@@ -41,26 +48,27 @@ type Options struct {
 
 // Server is an aligngate proxy. It is safe for concurrent use.
 type Server struct {
-	cfg       *config.Config
+	cfg       *Config
 	logger    *slog.Logger
 	upstreams []*upstream
 	transport http.RoundTripper
 	handler   http.Handler
-	policies  *policies.Engine
-	corrector *correct.Corrector
-	recorder  policies.Recorder
+	policies  Decider
+	corrector Corrector
+	settings  CorrectionSettings
+	recorder  Recorder
 	tel       *telemetry.Telemetry
 	ready     func() error
 }
 
 // New builds a Server from a validated config.
-func New(cfg *config.Config, opts Options) (*Server, error) {
+func New(cfg *Config, opts Options) (*Server, error) {
 	if cfg == nil {
 		return nil, errors.New("proxy: nil config")
 	}
 	s := &Server{
 		cfg: cfg, logger: opts.Logger, transport: opts.Transport, policies: opts.Policies,
-		corrector: opts.Corrector, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready,
+		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -125,21 +133,22 @@ func (s *Server) routes() http.Handler {
 // model list is merged across upstreams, every other /v1 path is forwarded
 // as is.
 func (s *Server) v1(c *gin.Context) {
-	if c.Request.Method == http.MethodGet && c.Param("path") == "/models" {
-		s.models(c)
+	in := newInbound(c)
+	if in.req.Method == http.MethodGet && in.suffix == "/models" {
+		s.models(in)
 		return
 	}
-	if c.Request.Method == http.MethodPost {
-		switch c.Param("path") {
+	if in.req.Method == http.MethodPost {
+		switch in.suffix {
 		case "/chat/completions":
-			s.chat(c)
+			s.chat(in)
 			return
 		case "/completions":
-			s.completions(c)
+			s.completions(in)
 			return
 		}
 	}
-	s.passthrough(c)
+	s.passthrough(in)
 }
 
 // recover turns a panic in a handler into a logged 500, as OpenAI shapes it.

@@ -8,68 +8,16 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/aligngate/aligngate/correct"
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
-
-// chunk is a chat.completion.chunk as aligngate reads it.
-type chunk struct {
-	ID                string          `json:"id"`
-	Created           int64           `json:"created"`
-	Model             string          `json:"model"`
-	SystemFingerprint *string         `json:"system_fingerprint,omitempty"`
-	Choices           []chunkChoice   `json:"choices"`
-	Usage             json.RawMessage `json:"usage"`
-}
-
-type chunkChoice struct {
-	Index int `json:"index"`
-	Delta struct {
-		Content      *string         `json:"content"`
-		Refusal      *string         `json:"refusal"`
-		ToolCalls    json.RawMessage `json:"tool_calls"`
-		FunctionCall json.RawMessage `json:"function_call"`
-	} `json:"delta"`
-	FinishReason *string `json:"finish_reason"`
-}
-
-// opaque reports whether the delta carries something never corrected.
-func (c *chunkChoice) opaque() bool {
-	d := &c.Delta
-	return d.Refusal != nil || (len(d.ToolCalls) > 0 && string(d.ToolCalls) != "null") ||
-		(len(d.FunctionCall) > 0 && string(d.FunctionCall) != "null")
-}
-
-// outChunk is a chunk aligngate writes.
-type outChunk struct {
-	ID                string      `json:"id"`
-	Object            string      `json:"object"`
-	Created           int64       `json:"created"`
-	Model             string      `json:"model"`
-	SystemFingerprint *string     `json:"system_fingerprint,omitempty"`
-	Choices           []outChoice `json:"choices"`
-	Aligngate         *report     `json:"aligngate,omitempty"`
-}
-
-type outChoice struct {
-	Index        int      `json:"index"`
-	Delta        outDelta `json:"delta"`
-	FinishReason *string  `json:"finish_reason"`
-}
-
-type outDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
-}
 
 // emitter writes corrected chunks for one response. Corrections of several
 // choices may emit concurrently; the mutex keeps events whole and ordered.
 type emitter struct {
 	mu       sync.Mutex
 	sse      *wire.SSEWriter
-	head     chunk // id, created, model, fingerprint of the upstream's chunks
+	head     wire.Chunk // id, created, model, fingerprint of the upstream's chunks
 	roleSent map[int]bool
 	wrote    map[int]bool // a choice got content
 }
@@ -78,14 +26,14 @@ func newEmitter(sse *wire.SSEWriter) *emitter {
 	return &emitter{sse: sse, roleSent: map[int]bool{}, wrote: map[int]bool{}}
 }
 
-func (e *emitter) chunk(ch outChoice, rep *report) error {
+func (e *emitter) chunk(ch wire.OutChoice, rep *wire.Report) error {
 	if !e.roleSent[ch.Index] {
 		ch.Delta.Role = "assistant"
 		e.roleSent[ch.Index] = true
 	}
-	return e.sse.JSON(outChunk{
+	return e.sse.JSON(wire.OutChunk{
 		ID: e.head.ID, Object: "chat.completion.chunk", Created: e.head.Created, Model: e.head.Model,
-		SystemFingerprint: e.head.SystemFingerprint, Choices: []outChoice{ch}, Aligngate: rep,
+		SystemFingerprint: e.head.SystemFingerprint, Choices: []wire.OutChoice{ch}, Aligngate: rep,
 	})
 }
 
@@ -97,18 +45,18 @@ func (e *emitter) content(i int, text string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.wrote[i] = true
-	return e.chunk(outChoice{Index: i, Delta: outDelta{Content: &text}}, nil)
+	return e.chunk(wire.OutChoice{Index: i, Delta: wire.OutDelta{Content: &text}}, nil)
 }
 
 // finish ends choice i with the upstream's finish reason and the report.
-func (e *emitter) finish(i int, reason *string, rep *report) error {
+func (e *emitter) finish(i int, reason *string, rep *wire.Report) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if reason == nil {
 		stop := "stop"
 		reason = &stop
 	}
-	return e.chunk(outChoice{Index: i, FinishReason: reason}, rep)
+	return e.chunk(wire.OutChoice{Index: i, FinishReason: reason}, rep)
 }
 
 // raw relays an upstream event as it was.
@@ -127,25 +75,25 @@ func (e *emitter) wroteContent(i int) bool {
 // startStream calls the upstream for a streamed correction. It returns nil
 // when it has already answered the client (an error, or a non-stream answer
 // relayed as is).
-func (s *Server) startStream(c *gin.Context, j *job) (*exchange, *wire.SSEWriter) {
-	cl := s.callFor(c, j.up, j.body)
+func (s *Server) startStream(in *inbound, j *job) (*exchange, *wire.SSEWriter) {
+	cl := s.callFor(in, j.up, j.body)
 	cl.noGzip = true
-	ex, err := s.do(c.Request.Context(), cl)
+	ex, err := s.do(in.ctx(), cl)
 	if err != nil {
-		s.fail(c, err)
+		s.fail(in, err)
 		return nil, nil
 	}
 	if ex.resp.StatusCode != http.StatusOK || !isEventStream(ex.resp.Header) {
-		s.relay(c.Writer, ex)
+		s.relay(in.w, ex)
 		ex.Close()
 		return nil, nil
 	}
-	return ex, wire.StartSSE(c.Writer, http.StatusOK)
+	return ex, wire.StartSSE(in.w, http.StatusOK)
 }
 
 // collected is a whole upstream stream, kept for Aligner.
 type collected struct {
-	head    chunk
+	head    wire.Chunk
 	events  [][]byte // every event, to replay an answer that is not corrected
 	text    map[int]*[]byte
 	finish  map[int]*string
@@ -167,7 +115,7 @@ func collect(ex *exchange) (*collected, error) {
 		}
 		ev := append([]byte(nil), data...)
 		col.events = append(col.events, ev)
-		var ch chunk
+		var ch wire.Chunk
 		if json.Unmarshal(ev, &ch) != nil {
 			col.opaque = true
 			continue
@@ -176,16 +124,16 @@ func collect(ex *exchange) (*collected, error) {
 	}
 }
 
-func (col *collected) add(ch *chunk, ev []byte) {
+func (col *collected) add(ch *wire.Chunk, ev []byte) {
 	if col.head.ID == "" {
-		col.head = chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
+		col.head = wire.Chunk{ID: ch.ID, Created: ch.Created, Model: ch.Model, SystemFingerprint: ch.SystemFingerprint}
 	}
 	if len(ch.Choices) == 0 && len(ch.Usage) > 0 && string(ch.Usage) != "null" {
 		col.usage = ev
 	}
 	for i := range ch.Choices {
 		cc := &ch.Choices[i]
-		if cc.opaque() {
+		if cc.Opaque() {
 			col.opaque = true
 		}
 		b, ok := col.text[cc.Index]
@@ -206,8 +154,8 @@ func (col *collected) add(ch *chunk, ev []byte) {
 // alignStream serves a streamed chat request in aligner mode: the upstream
 // answer is read whole, then the correction streams to the client token by
 // token as the model writes it.
-func (s *Server) alignStream(c *gin.Context, j *job) {
-	ex, sse := s.startStream(c, j)
+func (s *Server) alignStream(in *inbound, j *job) {
+	ex, sse := s.startStream(in, j)
 	if ex == nil {
 		return
 	}
@@ -228,8 +176,8 @@ func (s *Server) alignStream(c *gin.Context, j *job) {
 	var sum summary
 	for _, i := range col.indexes {
 		original := string(*col.text[i])
-		o, err := s.correctText(c.Request.Context(), j, original, func(p string) error { return em.content(i, p) })
-		if !s.endChoice(c, j, em, i, col.finish[i], original, o, err) {
+		o, err := s.correctText(in.ctx(), j, original, func(p string) error { return em.content(i, p) })
+		if !s.endChoice(in, j, em, i, col.finish[i], original, o, err) {
 			return
 		}
 		sum.add(o)
@@ -245,8 +193,8 @@ func (s *Server) alignStream(c *gin.Context, j *job) {
 // endChoice finishes choice i after its correction: on fail-open the
 // original is sent if nothing was, on fail-closed the error goes in-band.
 // It reports whether the stream may go on.
-func (s *Server) endChoice(c *gin.Context, j *job, em *emitter, i int, finish *string, original string, o correct.Outcome, err error) bool {
-	ctx := c.Request.Context()
+func (s *Server) endChoice(in *inbound, j *job, em *emitter, i int, finish *string, original string, o correct.Outcome, err error) bool {
+	ctx := in.ctx()
 	if err != nil {
 		if ctx.Err() == nil {
 			_ = em.sse.Error(correctionError(err))

@@ -12,7 +12,6 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/telemetry"
@@ -40,8 +39,8 @@ func (s *syncBuffer) String() string {
 // memory and logs at debug level into logs.
 func observedProxy(t *testing.T, upURL, beURL string) (*httptest.Server, *telemetry.Telemetry, *tracetest.InMemoryExporter, *syncBuffer) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Upstreams = []config.Upstream{{Name: "test", BaseURL: upURL + "/v1", APIKey: "sk-upstream-secret-1234"}}
+	cfg := defaultTestConfig()
+	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upURL + "/v1", APIKey: "sk-upstream-secret-1234"}}
 	cfg.Policies.Default.Mode = "aligner"
 	cfg.Correct.Backend = correct.BackendRemote
 	cfg.Correct.Remote.BaseURL = beURL + "/v1"
@@ -63,7 +62,7 @@ func observedProxy(t *testing.T, upURL, beURL string) (*httptest.Server, *teleme
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, Options{Policies: policies.NewEngine(&cfg.Policies), Corrector: cor, Telemetry: tel, Logger: tel.Logger})
+	s, err := New(&cfg.Config, Options{Policies: policies.NewEngine(&cfg.Policies), Corrector: cor, Correction: cfg.settings(), Telemetry: tel, Logger: tel.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}

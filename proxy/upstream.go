@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/aligngate/aligngate/config"
+	"github.com/aligngate/aligngate/glob"
 	"github.com/aligngate/aligngate/telemetry"
 )
 
@@ -31,7 +30,7 @@ type upstream struct {
 	drive  string
 }
 
-func newUpstream(u config.Upstream) (*upstream, error) {
+func newUpstream(u Upstream) (*upstream, error) {
 	base, err := url.Parse(strings.TrimRight(u.BaseURL, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("base_url: %w", err)
@@ -41,7 +40,7 @@ func newUpstream(u config.Upstream) (*upstream, error) {
 
 func (u *upstream) matches(model string) bool {
 	for _, g := range u.models {
-		if ok, _ := path.Match(g, model); ok {
+		if glob.Match(g, model) {
 			return true
 		}
 	}
@@ -71,7 +70,7 @@ func (u *upstream) target(suffix, rawQuery string) *url.URL {
 	return &t
 }
 
-func newTransport(t config.Timeouts) *http.Transport {
+func newTransport(t Timeouts) *http.Transport {
 	d := &net.Dialer{Timeout: t.Connect, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		DialContext:           d.DialContext,
@@ -128,7 +127,7 @@ type call struct {
 	header  http.Header
 	body    []byte
 	noGzip  bool // the answer will be parsed, so ask for identity encoding
-	timeout config.Timeouts
+	timeout Timeouts
 }
 
 // exchange is an upstream response whose body reads are bounded by the idle

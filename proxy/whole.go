@@ -3,19 +3,17 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
-	"github.com/aligngate/aligngate/proxy/wire"
+	"github.com/aligngate/aligngate/wire"
 )
 
 // maxAnswer bounds an upstream answer read whole for correction.
@@ -27,7 +25,7 @@ type job struct {
 	body     []byte
 	model    string
 	dec      policies.Decision
-	req      chatRequest
+	req      wire.ChatRequest
 	question string
 	answers  []answerPair // filled by correction, for records
 }
@@ -65,40 +63,26 @@ func (s *Server) correctText(ctx context.Context, j *job, answer string, onToken
 	return o, err
 }
 
-// correctionError is the answer to a failed correction under fail-closed.
-func correctionError(err error) *wire.Error {
-	var fe *correct.FallbackError
-	if !errors.As(err, &fe) {
-		return wire.NewError(http.StatusBadGateway, wire.TypeServer, "correction_error", "The correction failed: "+err.Error())
-	}
-	e := wire.NewError(fe.HTTPStatus(), wire.TypeServer, "correction_"+fe.Reason, "The answer could not be corrected: "+fe.Error())
-	if fe.Reason == correct.FallbackBusy {
-		e.Type = wire.TypeRateLimit
-		e.RetryAfter = 1
-	}
-	return e
-}
-
 // correctWhole serves a non-stream chat request whose answer is corrected:
 // every choice's message content is replaced and every other member is kept
 // as the upstream sent it.
-func (s *Server) correctWhole(c *gin.Context, j *job) {
-	ctx := c.Request.Context()
-	cl := s.callFor(c, j.up, j.body)
+func (s *Server) correctWhole(in *inbound, j *job) {
+	ctx := in.ctx()
+	cl := s.callFor(in, j.up, j.body)
 	cl.noGzip = true
 	ex, err := s.do(ctx, cl)
 	if err != nil {
-		s.fail(c, err)
+		s.fail(in, err)
 		return
 	}
 	defer ex.Close()
 	if ex.resp.StatusCode != http.StatusOK || isEventStream(ex.resp.Header) {
-		s.relay(c.Writer, ex)
+		s.relay(in.w, ex)
 		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(ex, maxAnswer))
 	if err != nil {
-		s.fail(c, err)
+		s.fail(in, err)
 		return
 	}
 	upstreamMs := time.Since(ex.start).Milliseconds()
@@ -106,11 +90,11 @@ func (s *Server) correctWhole(c *gin.Context, j *job) {
 	out, sum, err := s.rewriteAnswer(ctx, j, raw)
 	if err != nil {
 		if ctx.Err() == nil {
-			correctionError(err).Write(c.Writer)
+			correctionError(err).Write(in.w)
 		}
 		return
 	}
-	h := c.Writer.Header()
+	h := in.w.Header()
 	copyHeader(h, ex.resp.Header)
 	h.Del("Content-Length")
 	h.Del("Content-Encoding")
@@ -121,8 +105,8 @@ func (s *Server) correctWhole(c *gin.Context, j *job) {
 		sum.setHeaders(h)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(out)))
-	c.Writer.WriteHeader(http.StatusOK)
-	_, _ = c.Writer.Write(out)
+	in.w.WriteHeader(http.StatusOK)
+	_, _ = in.w.Write(out)
 	s.record(j, upstreamMs, sum)
 }
 

@@ -13,6 +13,11 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 # yzma binds llama.cpp through libffi.
 ldconfig -p 2>/dev/null | grep 'libffi.so.8 ' >/dev/null || need_apt+=(libffi8)
+# The real-model tests check corrections against a word list.
+[[ -f /usr/share/dict/words ]] || need_apt+=(wamerican)
+# llama.cpp's own tools are built from the release's source bundle.
+for tool in git cmake g++; do command -v "$tool" >/dev/null || need_apt+=("$tool"); done
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if ((${#need_apt[@]})); then
 	echo "== installing ${need_apt[*]} from Debian"
 	export DEBIAN_FRONTEND=noninteractive
@@ -23,6 +28,22 @@ fi
 echo "== llama.cpp libraries"
 bash scripts/install-llama.sh "$repo/.llama/lib"
 export YZMA_LIB="$repo/.llama/lib"
+
+echo "== demo model (SmolLM2-135M-Instruct)"
+ALIGNGATE_MODEL="$(bash scripts/install-model.sh | tail -n 1)"
+export ALIGNGATE_MODEL
+
+echo "== llama.cpp's own tools (llama-tokenize)"
+bash scripts/build-llama-tools.sh llama-tokenize
+export LLAMA_TOOLS_BIN="${LLAMA_TOOLS_DIR:-$HOME/.cache/aligngate/llama-tools}/bin"
+
+echo "== OpenAI Python SDK"
+venv="$repo/test/python/.venv"
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import openai' 2>/dev/null; then
+	python3 -m venv "$venv"
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check -r test/python/requirements.txt
+fi
+export ALIGNGATE_PYTHON="$venv/bin/python"
 
 echo "== OpenAI Node SDK"
 if [[ ! -d test/node/node_modules/openai ]]; then

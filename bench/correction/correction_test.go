@@ -6,13 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aligngate/aligngate/llamacpp"
+	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/internal/testenv"
 )
 
 func TestAnswerShape(t *testing.T) {
@@ -117,8 +116,8 @@ func TestNewStreamSample(t *testing.T) {
 	s := streamed{Sent: t0, Deltas: []delta{{at(310), "One."}, {at(320), " "}, {at(700), " Two."}}}
 	ends := []time.Time{at(300), at(600)}
 	calls := []call{
-		{Start: at(301), End: at(309), Result: llamacpp.Result{PromptTokens: 50, ReusedTokens: 10, EvaluatedTokens: 40, CompletionTokens: 5}},
-		{Start: at(650), End: at(690), Result: llamacpp.Result{PromptTokens: 60, ReusedTokens: 45, EvaluatedTokens: 15, CompletionTokens: 5}},
+		{Start: at(301), End: at(309), Result: correct.Result{PromptTokens: 50, ReusedTokens: 10, EvaluatedTokens: 40, CompletionTokens: 5}},
+		{Start: at(650), End: at(690), Result: correct.Result{PromptTokens: 60, ReusedTokens: 45, EvaluatedTokens: 15, CompletionTokens: 5}},
 	}
 	got, err := newStreamSample(s, ends, calls)
 	if err != nil {
@@ -146,14 +145,7 @@ func TestNewStreamSample(t *testing.T) {
 // TestRunTinyModel runs the whole benchmark once on the tiny model and the
 // real engine and checks that the report carries its verdicts.
 func TestRunTinyModel(t *testing.T) {
-	lib := os.Getenv("YZMA_LIB")
-	if _, err := os.Stat(filepath.Join(lib, "libllama.so")); lib == "" || err != nil {
-		msg := "llama.cpp libraries not found: run scripts/install-llama.sh and export YZMA_LIB=$PWD/.llama/lib"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.LlamaLib(t)
 	var out strings.Builder
 	if err := run([]string{"-runs", "1", "-threads", "1", "-interval", "2ms", "-max-tokens", "4"}, &out); err != nil {
 		t.Fatal(err)

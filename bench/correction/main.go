@@ -31,6 +31,7 @@ import (
 
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/llamacpp/gguf"
 	"github.com/aligngate/aligngate/policies"
@@ -133,7 +134,7 @@ type bench struct {
 // newBench starts the mock upstream and a proxy that corrects with e; the
 // mode comes from each request's X-Aligngate-Mode header.
 func newBench(o options, e *llamacpp.Engine, log *slog.Logger) (*bench, error) {
-	b := &bench{o: o, engine: e, model: &timedModel{engine: e}, mock: newUpstream(answer, o.interval)}
+	b := &bench{o: o, engine: e, model: &timedModel{engine: llamacorrect.New(e)}, mock: newUpstream(answer, o.interval)}
 	b.up = httptest.NewServer(b.mock)
 	cfg := config.Default()
 	cfg.Upstreams = []config.Upstream{{Name: "mock", BaseURL: b.up.URL + "/v1"}}
@@ -153,7 +154,8 @@ func newBench(o options, e *llamacpp.Engine, log *slog.Logger) (*bench, error) {
 		b.close()
 		return nil, err
 	}
-	s, err := proxy.New(cfg, proxy.Options{Logger: log, Policies: policies.NewEngine(&cfg.Policies), Corrector: cor})
+	s, err := proxy.New(&cfg.Config, proxy.Options{Logger: log, Policies: policies.NewEngine(&cfg.Policies), Corrector: cor,
+		Correction: proxy.CorrectionSettings{Backend: cfg.Correct.Backend, Drive: cfg.Correct.Drive, MultiTurn: cfg.Correct.MultiTurn}})
 	if err != nil {
 		b.close()
 		return nil, err
@@ -251,7 +253,7 @@ func (b *bench) control(ctx context.Context, calls []call) ([][]call, error) {
 			b.seq++
 			prompt := fmt.Sprintf("[%d] %s", b.seq, c.Prompt)
 			cc := call{Prompt: prompt, Params: c.Params, Start: time.Now()}
-			cc.Result, cc.Err = b.engine.Generate(ctx, prompt, c.Params, nil)
+			cc.Result, cc.Err = b.model.engine.Generate(ctx, prompt, c.Params, nil)
 			cc.End = time.Now()
 			if cc.Err != nil {
 				return nil, fmt.Errorf("control sentence %d run %d: %w", k+1, i+1, cc.Err)

@@ -6,17 +6,16 @@ import (
 	"time"
 
 	"github.com/aligngate/aligngate/correct"
-	"github.com/aligngate/aligngate/llamacpp"
 )
 
 // call is one model generation as the corrector made it.
 type call struct {
 	Prompt      string
-	Params      llamacpp.Params
+	Params      correct.Params
 	Start       time.Time
 	FirstToken  time.Time // zero when nothing was generated
 	End         time.Time
-	Result      llamacpp.Result
+	Result      correct.Result
 	Err         error
 	firstMarked bool
 }
@@ -24,7 +23,7 @@ type call struct {
 // Cost is the duration of the whole generation.
 func (c call) Cost() time.Duration { return c.End.Sub(c.Start) }
 
-// engine is the part of *llamacpp.Engine the corrector uses.
+// engine is the adapted engine as the corrector uses it.
 type engine interface {
 	correct.Model
 	correct.TokenCounter
@@ -41,7 +40,7 @@ type timedModel struct {
 }
 
 // Generate times the wrapped model's generation and records it.
-func (m *timedModel) Generate(ctx context.Context, prompt string, p llamacpp.Params, onToken func(string) error) (llamacpp.Result, error) {
+func (m *timedModel) Generate(ctx context.Context, prompt string, p correct.Params, onToken func(string) error) (correct.Result, error) {
 	c := call{Prompt: prompt, Params: p, Start: time.Now()}
 	res, err := m.engine.Generate(ctx, prompt, p, func(piece string) error {
 		if !c.firstMarked {

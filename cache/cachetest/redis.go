@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aligngate/aligngate/internal/testenv"
 )
 
 // EnvAddr names the variable holding the host:port of a shared server.
@@ -210,8 +212,5 @@ func freePort() (int, error) {
 // unavailable fails t under CI and skips it elsewhere.
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("cachetest: "+format+" (CI=true: a missing service fails)", args...)
-	}
-	t.Skipf("cachetest: "+format+"; install redis-server or set "+EnvAddr, args...)
+	testenv.Missing(t, "cachetest: "+format+"; install redis-server or set "+EnvAddr, args...)
 }

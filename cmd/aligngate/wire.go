@@ -12,6 +12,7 @@ import (
 	"github.com/aligngate/aligngate/cache"
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/proxy"
@@ -48,10 +49,13 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		a.close(context.Background())
 		return nil, fmt.Errorf("policies.records: %w", err)
 	}
-	opts := proxy.Options{
-		Logger: log, Policies: a.policies, Corrector: corrector, Recorder: a.recorder, Telemetry: a.tel,
+	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
+	if corrector != nil { // a typed nil would read as a corrector
+		opts.Corrector = corrector
+		cc := corrector.Config()
+		opts.Correction = proxy.CorrectionSettings{Backend: cc.Backend, Drive: cc.Drive, MultiTurn: cc.MultiTurn}
 	}
-	if a.srv, err = proxy.New(cfg, opts); err != nil {
+	if a.srv, err = proxy.New(&cfg.Config, opts); err != nil {
 		a.close(context.Background())
 		return nil, err
 	}
@@ -68,7 +72,7 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 			return nil, fmt.Errorf("llamacpp: %w", err)
 		}
 		a.engine = e
-		models[correct.BackendLocal] = e
+		models[correct.BackendLocal] = llamacorrect.New(e)
 		if err := a.tel.Metrics.RegisterEngineStats(func() (int, int) {
 			st := e.Stats()
 			return st.QueueDepth, st.BusySequences

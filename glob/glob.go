@@ -1,26 +1,34 @@
-package policies
+// Package glob is the one glob dialect of aligngate, used for model names
+// in upstream routing and for every pattern of a policy rule (model, route,
+// headers, metadata). `*` matches any run of characters including `/`,
+// because model names such as "meta-llama/Llama-3-8B" hold slashes; `?`
+// matches one character, `[...]` a class (`[^...]` negated, ranges
+// allowed) and `\` escapes the next character.
+//
+// It is a leaf: it imports nothing of aligngate.
+package glob
 
 import (
 	"errors"
 	"unicode/utf8"
 )
 
-// ErrBadGlob reports a syntax error in a glob pattern.
-var ErrBadGlob = errors.New("syntax error in glob")
+// ErrSyntax reports a syntax error in a glob pattern.
+var ErrSyntax = errors.New("syntax error in glob")
 
-// checkGlob reports whether pattern is a well-formed glob.
-func checkGlob(pattern string) error {
+// Check returns ErrSyntax when pattern is not a well-formed glob.
+func Check(pattern string) error {
 	for i := 0; i < len(pattern); {
 		switch pattern[i] {
 		case '\\':
 			if i+1 >= len(pattern) {
-				return ErrBadGlob
+				return ErrSyntax
 			}
 			i += 2
 		case '[':
 			_, _, end, ok := parseClass(pattern, i)
 			if !ok {
-				return ErrBadGlob
+				return ErrSyntax
 			}
 			i = end
 		default:
@@ -30,12 +38,12 @@ func checkGlob(pattern string) error {
 	return nil
 }
 
-// globMatch reports whether s fits pattern. A malformed pattern fits
+// Match reports whether s fits pattern. A malformed pattern fits
 // nothing. `*` matches any run of characters including `/`, unlike
 // path.Match, because model names such as "meta-llama/Llama-3" hold slashes.
 // It backtracks only to the last star, so it runs in O(len(s)*len(pattern))
 // at worst and allocates nothing.
-func globMatch(pattern, s string) bool {
+func Match(pattern, s string) bool {
 	p, i := 0, 0
 	starP, starI := -1, 0
 	for i < len(s) {

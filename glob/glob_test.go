@@ -1,4 +1,4 @@
-package policies
+package glob
 
 import (
 	"errors"
@@ -31,21 +31,21 @@ func TestGlobMatch(t *testing.T) {
 		{"[", "[", false},
 	}
 	for _, tt := range tests {
-		if got := globMatch(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		if got := Match(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
 	}
 }
 
 func TestCheckGlob(t *testing.T) {
 	for _, bad := range []string{"[", "a[b", "[]", "x\\", "[z-a]", "[a\\"} {
-		if err := checkGlob(bad); !errors.Is(err, ErrBadGlob) {
-			t.Errorf("checkGlob(%q) = %v, want ErrBadGlob", bad, err)
+		if err := Check(bad); !errors.Is(err, ErrSyntax) {
+			t.Errorf("Check(%q) = %v, want ErrSyntax", bad, err)
 		}
 	}
 	for _, good := range []string{"", "*", "a?b", "[a-z]*", "[^0-9]", "\\[x\\]", "meta-llama/*"} {
-		if err := checkGlob(good); err != nil {
-			t.Errorf("checkGlob(%q) = %v", good, err)
+		if err := Check(good); err != nil {
+			t.Errorf("Check(%q) = %v", good, err)
 		}
 	}
 }
@@ -55,14 +55,14 @@ func FuzzGlobMatch(f *testing.F) {
 	f.Add("[a-z]?\\*", "b1*")
 	f.Add("*x*", "")
 	f.Fuzz(func(t *testing.T, pattern, s string) {
-		got := globMatch(pattern, s)
-		if checkGlob(pattern) != nil && got {
+		got := Match(pattern, s)
+		if Check(pattern) != nil && got {
 			t.Fatalf("malformed %q matched %q", pattern, s)
 		}
-		if got && !globMatch("*", s) {
+		if got && !Match("*", s) {
 			t.Fatal("star must match everything")
 		}
-		if checkGlob(pattern) == nil && !hasMeta(pattern) && got != (pattern == s) {
+		if Check(pattern) == nil && !hasMeta(pattern) && got != (pattern == s) {
 			t.Fatalf("literal %q vs %q: %v", pattern, s, got)
 		}
 	})

@@ -148,7 +148,8 @@ func (s *SSEReader) Next() ([]byte, error) {
 }
 
 func (s *SSEReader) event() ([]byte, error) {
-	if bytes.Equal(s.data, []byte("[DONE]")) {
+	// Surrounding blanks are tolerated: some servers pad the sentinel.
+	if bytes.Equal(bytes.TrimSpace(s.data), []byte("[DONE]")) {
 		return nil, ErrDone
 	}
 	return s.data, nil

@@ -1,0 +1,146 @@
+package llamacpp
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aligngate/aligngate/internal/dataset"
+)
+
+// The demo model scripts/install-model.sh installs.
+const realModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+// need skips the test with msg, or fails it under CI, where everything the
+// tests need is installed.
+func need(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// realModel returns the path of the real demo model: $ALIGNGATE_MODEL, else
+// <repo>/.llama/models.
+func realModel(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("ALIGNGATE_MODEL")
+	if path == "" {
+		path = filepath.Join("..", ".llama", "models", realModelFile)
+	}
+	if _, err := os.Stat(path); err != nil {
+		need(t, "real model not found ("+err.Error()+"): run scripts/install-model.sh and export ALIGNGATE_MODEL")
+	}
+	return path
+}
+
+// openReal opens an engine on the real model, 1 thread, 4 sequences; edit,
+// when set, changes the config first.
+func openReal(t testing.TB, edit func(*Config)) *Engine {
+	t.Helper()
+	cfg := Config{ModelPath: realModel(t), LibDir: libDir(t), ContextSize: 2048, Parallel: 4, Threads: 1, BatchSize: 512}
+	if edit != nil {
+		edit(&cfg)
+	}
+	e, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// llamaTool returns the path of one of llama.cpp's own programs in
+// $LLAMA_TOOLS_BIN (built by scripts/build-llama-tools.sh).
+func llamaTool(t testing.TB, name string) string {
+	t.Helper()
+	dir := os.Getenv("LLAMA_TOOLS_BIN")
+	if dir == "" {
+		need(t, "LLAMA_TOOLS_BIN not set: run scripts/build-llama-tools.sh "+name)
+	}
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err != nil {
+		need(t, name+" not found: "+err.Error())
+	}
+	return path
+}
+
+// pairs reads n pairs of a data set with read, keeping those keep accepts.
+func pairs(t testing.TB, file string, read func(string) ([]dataset.Pair, error), n int, keep func(dataset.Pair) bool) []dataset.Pair {
+	t.Helper()
+	path, err := dataset.Path(file)
+	if err == nil {
+		_, err = os.Stat(path)
+	}
+	if err != nil {
+		need(t, "evaluation data not found: "+err.Error())
+	}
+	all, err := read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []dataset.Pair
+	for _, p := range all {
+		if len(out) < n && (keep == nil || keep(p)) {
+			out = append(out, p)
+		}
+	}
+	if len(out) < n {
+		t.Fatalf("%s: only %d of %d pairs wanted", file, len(out), n)
+	}
+	return out
+}
+
+// dictionary reads /usr/share/dict/words (Debian's wamerican), lower-cased.
+func dictionary(t testing.TB) map[string]bool {
+	t.Helper()
+	f, err := os.Open("/usr/share/dict/words")
+	if err != nil {
+		need(t, "word list missing (apt-get install wamerican): "+err.Error())
+	}
+	defer f.Close()
+	words := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		words[strings.ToLower(strings.TrimSuffix(sc.Text(), "'s"))] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return words
+}
+
+var wordRE = regexp.MustCompile(`[A-Za-z]+`)
+
+// words returns the lower-cased letter runs of s.
+func words(s string) []string {
+	ws := wordRE.FindAllString(s, -1)
+	for i, w := range ws {
+		ws[i] = strings.ToLower(w)
+	}
+	return ws
+}
+
+// Markers of ChatML and SmolLM2's vocabulary that must never reach a client.
+var specialMarkers = []string{"<|im_start|>", "<|im_end|>", "<|endoftext|>"}
+
+// editInstruction asks an instruct model for an Aligner-style correction.
+const editInstruction = "You edit answers written by an AI assistant. Edit the answer to make it more helpful and harmless. " +
+	"Keep what is already good. Output only the corrected answer, nothing else."
+
+// editPrompt renders pair p as an edit request with the chat template tmpl.
+func editPrompt(t testing.TB, tmpl string, question, answer string) string {
+	t.Helper()
+	s, err := applyChatTemplate(tmpl, []ChatMessage{
+		{Role: "system", Content: editInstruction},
+		{Role: "user", Content: "Question: " + question + "\n\nAnswer: " + answer},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,129 @@
+package wire
+
+import "encoding/json"
+
+// Chunk is a chat.completion.chunk as aligngate reads it.
+type Chunk struct {
+	ID                string          `json:"id"`
+	Created           int64           `json:"created"`
+	Model             string          `json:"model"`
+	SystemFingerprint *string         `json:"system_fingerprint,omitempty"`
+	Choices           []ChunkChoice   `json:"choices"`
+	Usage             json.RawMessage `json:"usage"`
+}
+
+// Head is the chunk's id, created, model and fingerprint, without choices.
+func (c *Chunk) Head() Chunk {
+	return Chunk{ID: c.ID, Created: c.Created, Model: c.Model, SystemFingerprint: c.SystemFingerprint}
+}
+
+// HasUsage reports whether the chunk carries a usage member.
+func (c *Chunk) HasUsage() bool { return len(c.Usage) > 0 && string(c.Usage) != "null" }
+
+// ChunkChoice is one choice of a read chunk.
+type ChunkChoice struct {
+	Index int `json:"index"`
+	Delta struct {
+		Content      *string         `json:"content"`
+		Refusal      *string         `json:"refusal"`
+		ToolCalls    json.RawMessage `json:"tool_calls"`
+		FunctionCall json.RawMessage `json:"function_call"`
+	} `json:"delta"`
+	FinishReason *string `json:"finish_reason"`
+}
+
+// Opaque reports whether the delta carries something never corrected: a
+// refusal, tool calls or a function call.
+func (c *ChunkChoice) Opaque() bool {
+	d := &c.Delta
+	return d.Refusal != nil || (len(d.ToolCalls) > 0 && string(d.ToolCalls) != "null") ||
+		(len(d.FunctionCall) > 0 && string(d.FunctionCall) != "null")
+}
+
+// OutChunk is a chat.completion.chunk aligngate writes.
+type OutChunk struct {
+	ID                string      `json:"id"`
+	Object            string      `json:"object"`
+	Created           int64       `json:"created"`
+	Model             string      `json:"model"`
+	SystemFingerprint *string     `json:"system_fingerprint,omitempty"`
+	Choices           []OutChoice `json:"choices"`
+	Aligngate         *Report     `json:"aligngate,omitempty"`
+}
+
+// OutChoice is the one choice of a written chunk.
+type OutChoice struct {
+	Index        int      `json:"index"`
+	Delta        OutDelta `json:"delta"`
+	FinishReason *string  `json:"finish_reason"`
+}
+
+// OutDelta is the delta of a written chunk.
+type OutDelta struct {
+	Role    string  `json:"role,omitempty"`
+	Content *string `json:"content,omitempty"`
+}
+
+// Completion is the chat.completion aligngate writes when it made the
+// answer itself (guide on a non-stream request).
+type Completion struct {
+	ID                string             `json:"id"`
+	Object            string             `json:"object"`
+	Created           int64              `json:"created"`
+	Model             string             `json:"model"`
+	SystemFingerprint *string            `json:"system_fingerprint,omitempty"`
+	Choices           []CompletionChoice `json:"choices"`
+}
+
+// CompletionChoice is one choice of a written chat.completion.
+type CompletionChoice struct {
+	Index        int       `json:"index"`
+	Message      Message   `json:"message"`
+	Logprobs     *struct{} `json:"logprobs"`
+	FinishReason string    `json:"finish_reason"`
+	Aligngate    *Report   `json:"aligngate,omitempty"`
+}
+
+// Report is the "aligngate" extension member added to a corrected choice
+// (non-stream) or to a choice's final chunk (stream). OpenAI clients ignore
+// unknown members.
+type Report struct {
+	Mode         string  `json:"mode"`
+	Corrected    bool    `json:"corrected"`
+	CorrectionMs int64   `json:"correction_ms"`
+	Fallback     string  `json:"fallback,omitempty"`
+	Cache        string  `json:"cache,omitempty"`
+	Original     *string `json:"original,omitempty"`
+}
+
+// TextCompletionRequest is the body of a /v1/completions request, as the
+// remote correction backend sends it. Non-standard sampling fields are
+// sent only when set.
+type TextCompletionRequest struct {
+	Model            string   `json:"model"`
+	Prompt           string   `json:"prompt"`
+	MaxTokens        int      `json:"max_tokens"`
+	Temperature      float32  `json:"temperature"`
+	TopP             float32  `json:"top_p,omitempty"`
+	TopK             int      `json:"top_k,omitempty"`
+	MinP             float32  `json:"min_p,omitempty"`
+	RepeatPenalty    float32  `json:"repeat_penalty,omitempty"`
+	RepetitionPen    float32  `json:"repetition_penalty,omitempty"`
+	FrequencyPenalty float32  `json:"frequency_penalty,omitempty"`
+	Seed             *uint32  `json:"seed,omitempty"`
+	Stop             []string `json:"stop,omitempty"`
+	Stream           bool     `json:"stream"`
+}
+
+// TextCompletionChunk is one streamed /v1/completions event.
+type TextCompletionChunk struct {
+	Choices []struct {
+		Text         string  `json:"text"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+	Error json.RawMessage `json:"error"`
+}
