@@ -145,7 +145,7 @@ func (d *Dashboard) evalReport() map[string]any {
 		return map[string]any{"configured": true, "error": err.Error()}
 	}
 	defer f.Close()
-	rep, err := eval.ReadJSON(f)
+	rep, err := eval.ReadResult(f)
 	if err != nil {
 		return map[string]any{"configured": true, "error": err.Error()}
 	}

@@ -153,8 +153,8 @@
     const rows = r.dimensions.map((d) => el('tr', {}, el('th', { scope: 'row', text: d.dimension }),
       el('td', { class: 'num', text: String(d.win) }), el('td', { class: 'num', text: String(d.tie) }),
       el('td', { class: 'num', text: String(d.loss) }), el('td', { class: 'num', text: f(d.omega) }),
-      el('td', { class: 'num', text: '[' + f(d.low) + ', ' + f(d.high) + ']' })));
-    box.replaceChildren(el('p', { class: 'muted', text: r.pairs + ' pairs, judge ' + r.judge + ', ' + new Date(r.written).toLocaleString() }),
+      el('td', { class: 'num', text: '[' + f(d.ci_low) + ', ' + f(d.ci_high) + ']' })));
+    box.replaceChildren(el('p', { class: 'muted', text: r.pairs + ' pairs, judge ' + r.judge.name + ', ' + new Date(r.time).toLocaleString() }),
       el('div', { class: 'table-wrap' }, el('table', { id: 'eval-table' }, el('thead', {}, head), el('tbody', {}, ...rows))));
   }
 
