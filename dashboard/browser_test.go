@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aligngate/aligngate/internal/testenv"
 	"github.com/aligngate/aligngate/policies"
+	"github.com/aligngate/aligngate/telemetry"
 )
 
 const nodeDir = "../test/node"
@@ -48,7 +50,9 @@ func TestDashboardBrowser(t *testing.T) {
 	if artifacts == "" {
 		artifacts = os.TempDir()
 	}
-	d, err := New(Config{AdminKey: testKey, CaptureContent: true}, Options{})
+	tel := metricsFor(t)
+	d, err := New(Config{AdminKey: testKey, CaptureContent: true, SampleEvery: 200 * time.Millisecond},
+		Options{Metrics: tel.Gatherer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +81,10 @@ func TestDashboardBrowser(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := readLines(t, stdout, func() { d.Record(quokkaRecord()) })
+	lines := readLines(t, stdout, func() {
+		serveMetered(tel, "helpfulness", "treatment", telemetry.OutcomeCorrected, telemetry.CacheMiss)
+		d.Record(quokkaRecord())
+	})
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("node dashboard.test.mjs: %v\nstdout:\n%s\nstderr:\n%s", err, lines, stderr.String())
 	}
@@ -111,4 +118,32 @@ func quokkaRecord() policies.Record {
 	r.Cache, r.LatencyMS, r.UpstreamMS, r.CorrectionMS = "miss", 830, 610, 220
 	r.DraftTokens, r.DraftAccepted = 40, 31
 	return r
+}
+
+// metricsFor returns real telemetry with a few requests observed, so the
+// page's health cards, arm latencies and charts read the same registry
+// /metrics serves.
+func metricsFor(t *testing.T) *telemetry.Telemetry {
+	t.Helper()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{}, telemetry.Options{LogWriter: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	serveMetered(tel, "helpfulness", "control", telemetry.OutcomeUnchanged, telemetry.CacheHit)
+	serveMetered(tel, "helpfulness", "treatment", telemetry.OutcomeFallback+"timeout", telemetry.CacheMiss)
+	return tel
+}
+
+// serveMetered runs one request through telemetry's middleware, observing
+// what the proxy observes for a corrected chat completion.
+func serveMetered(tel *telemetry.Telemetry, exp, arm, outcome, cacheOutcome string) {
+	h := tel.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		tel.Metrics.Assignment(ctx, exp, arm)
+		tel.Metrics.Cache(ctx, cacheOutcome)
+		tel.Metrics.Upstream(ctx, r.URL.Path, http.StatusOK, 600*time.Millisecond, 200*time.Millisecond)
+		tel.Metrics.Correction(ctx, "full", "local", outcome, 220*time.Millisecond, 48)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil))
 }

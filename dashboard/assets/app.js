@@ -40,7 +40,7 @@
     open.addEventListener('click', () => openRecord(r.id, tr));
     const tr = el('tr', { 'data-id': String(r.id) },
       el('td', {}, open), el('td', { text: r.route || '–' }), el('td', { text: r.model || '–' }),
-      el('td', { text: r.mode || '–' }), el('td', { text: r.arm ? r.experiment + '/' + r.arm : '–' }),
+      el('td', { text: r.mode || '–' }), el('td', { class: 'arm', text: r.arm ? r.experiment + '/\u200b' + r.arm : '–' }),
       el('td', { text: r.cache || '–' }), el('td', { class: 'num', text: ms(r.latency_ms || r.upstream_ms + r.correction_ms) }),
       el('td', {}, outcome(r)));
     return tr;
@@ -183,8 +183,9 @@
     });
     if (seg.length === 1) seg.push(seg[0]);
     flush();
+
     return el('figure', {}, el('figcaption', {}, el('span', { text: title }),
-      el('span', { text: 'now ' + (last == null ? '–' : fmt(last)) + ' · max ' + fmt(max) })), s);
+      el('span', { text: last == null ? 'no data yet' : 'now ' + fmt(last) + ' · max ' + fmt(max) })), s);
   }
 
   async function pollSeries() {
