@@ -20,6 +20,7 @@ import (
 
 	"github.com/aligngate/aligngate/cache"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/dashboard"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/proxy"
@@ -36,6 +37,7 @@ type Config struct {
 	Cache        cache.Config     `yaml:"cache"`
 	Policies     policies.Config  `yaml:"policies"`
 	Telemetry    telemetry.Config `yaml:"telemetry"`
+	Dashboard    dashboard.Config `yaml:"dashboard"`
 }
 
 // Default returns the embedded defaults: a passthrough to OpenAI.

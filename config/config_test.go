@@ -107,8 +107,9 @@ func yamlKeys(t reflect.Type) []string {
 // reach the keys they are meant for.
 func TestDefaultFileExpandsEnv(t *testing.T) {
 	c, err := Load(defaultFile, env(map[string]string{
-		"OPENAI_API_KEY":  "sk-test-123",
-		"ALIGNER_API_KEY": "ak-test-456",
+		"OPENAI_API_KEY":      "sk-test-123",
+		"ALIGNER_API_KEY":     "ak-test-456",
+		"ALIGNGATE_ADMIN_KEY": "admin-test-789",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +120,12 @@ func TestDefaultFileExpandsEnv(t *testing.T) {
 	if got := c.Correct.Remote.APIKey; got != "ak-test-456" {
 		t.Errorf("correct.remote.api_key = %q, want ak-test-456", got)
 	}
+	if got := c.Dashboard.AdminKey; got != "admin-test-789" {
+		t.Errorf("dashboard.admin_key = %q, want admin-test-789", got)
+	}
 	want := Default()
 	want.Upstreams[0].APIKey, want.Correct.Remote.APIKey = "sk-test-123", "ak-test-456"
+	want.Dashboard.AdminKey = "admin-test-789"
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("other keys changed: differing sections %v", diffSections(c, want))
 	}

@@ -13,6 +13,7 @@ func (c *Config) setSectionDefaults() {
 	c.Cache.SetDefaults()
 	c.Policies.SetDefaults()
 	c.Telemetry.SetDefaults()
+	c.Dashboard.SetDefaults()
 }
 
 // validateSections validates the sections owned by lower packages.
@@ -33,6 +34,7 @@ func (c *Config) validateSections() []error {
 	add("cache", c.Cache.Validate())
 	add("policies", c.Policies.Validate())
 	add("telemetry", c.Telemetry.Validate())
+	add("dashboard", c.Dashboard.Validate())
 	return errs
 }
 
@@ -44,6 +46,7 @@ func (c *Config) Redacted() *Config {
 	r.Cache = c.Cache.Redacted()
 	r.Telemetry = c.Telemetry.Redacted()
 	r.Policies = c.Policies.Redacted()
+	r.Dashboard = c.Dashboard.Redacted()
 	return &r
 }
 
@@ -52,6 +55,9 @@ func (c *Config) Secrets() []string {
 	s := c.Config.Secrets()
 	if c.Correct.Remote.APIKey != "" {
 		s = append(s, c.Correct.Remote.APIKey)
+	}
+	if c.Dashboard.AdminKey != "" {
+		s = append(s, c.Dashboard.AdminKey)
 	}
 	for _, raw := range []string{c.Cache.RedisURL, c.Policies.Records.RedisURL} {
 		if u, err := url.Parse(raw); err == nil && u.User != nil {

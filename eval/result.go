@@ -92,3 +92,13 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	return nil
 }
+
+// ReadResult reads a summary written by WriteJSON (the dashboard shows the
+// latest one).
+func ReadResult(r io.Reader) (*Result, error) {
+	var out Result
+	if err := json.NewDecoder(r).Decode(&out); err != nil {
+		return nil, fmt.Errorf("eval: read json result: %w", err)
+	}
+	return &out, nil
+}

@@ -34,6 +34,16 @@ type Record struct {
 	// Fallback reports whether a correction failure served the original.
 	Fallback       bool   `json:"fallback"`
 	FallbackReason string `json:"fallback_reason,omitempty"`
+	// Route is the request's route label (telemetry.Route), e.g.
+	// /v1/chat/completions; empty when unknown.
+	Route string `json:"route,omitempty"`
+	// LatencyMS is the whole request's duration, upstream and correction
+	// included; 0 when unknown.
+	LatencyMS int64 `json:"latency_ms,omitempty"`
+	// DraftTokens and DraftAccepted count the correction's speculative
+	// draft tokens proposed and accepted; both 0 when no draft ran.
+	DraftTokens   int `json:"draft_tokens,omitempty"`
+	DraftAccepted int `json:"draft_accepted,omitempty"`
 	// CaptureContent reports whether content may be written; not stored.
 	CaptureContent bool `json:"-"`
 }
@@ -45,6 +55,10 @@ func (d Decision) NewRecord(model string, at time.Time) Record {
 		Model: model, Mode: d.Mode, CaptureContent: d.CaptureContent,
 	}
 }
+
+// Redacted returns r with content blanked unless capture is on: the rule
+// every consumer of records (sinks, the dashboard's ring) applies.
+func (r Record) Redacted() Record { return r.redact() }
 
 // redact blanks content unless capture is on.
 func (r Record) redact() Record {

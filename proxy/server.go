@@ -44,6 +44,8 @@ type Options struct {
 	Telemetry *telemetry.Telemetry
 	// Ready, when set, is asked by /readyz in addition to the upstreams.
 	Ready func() error
+	// UI, when set, serves /ui and everything under it (the dashboard).
+	UI http.Handler
 }
 
 // Server is an aligngate proxy. It is safe for concurrent use.
@@ -59,6 +61,7 @@ type Server struct {
 	recorder  Recorder
 	tel       *telemetry.Telemetry
 	ready     func() error
+	ui        http.Handler
 }
 
 // New builds a Server from a validated config.
@@ -68,7 +71,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, logger: opts.Logger, transport: opts.Transport, policies: opts.Policies,
-		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready,
+		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready, ui: opts.UI,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -122,6 +125,10 @@ func (s *Server) routes() http.Handler {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(s.tel.MetricsHandler()))
 	r.Any("/v1/*path", s.v1)
+	if s.ui != nil {
+		r.Any("/ui", gin.WrapH(s.ui))
+		r.Any("/ui/*path", gin.WrapH(s.ui))
+	}
 	r.NoRoute(func(c *gin.Context) {
 		msg := fmt.Sprintf("Unknown request URL: %s %s.", c.Request.Method, c.Request.URL.Path)
 		wire.NewError(http.StatusNotFound, wire.TypeInvalidRequest, "unknown_url", msg).Write(c.Writer)

@@ -11,6 +11,7 @@ cd "$repo"
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v chromium >/dev/null || need_apt+=(chromium)
 # yzma binds llama.cpp through libffi.
 ldconfig -p 2>/dev/null | grep 'libffi.so.8 ' >/dev/null || need_apt+=(libffi8)
 # The real-model tests check corrections against a word list.

@@ -63,6 +63,7 @@ type Telemetry struct {
 	captureContent bool
 	now            func() time.Time
 	metricsHandler http.Handler
+	gatherer       prometheus.Gatherer
 	flush          func(context.Context) error
 	shutdown       []func(context.Context) error
 }
@@ -117,6 +118,7 @@ func Nop() *Telemetry {
 		Metrics:        nopMetrics(),
 		now:            time.Now,
 		metricsHandler: http.NotFoundHandler(),
+		gatherer:       prometheus.Gatherers{},
 	}
 }
 
@@ -124,6 +126,7 @@ func Nop() *Telemetry {
 // optional OTLP reader.
 func (t *Telemetry) setupMetrics(ctx context.Context, cfg Config, res *resource.Resource, failures *exportFailures) error {
 	t.metricsHandler = http.NotFoundHandler()
+	t.gatherer = prometheus.Gatherers{}
 	var readers []sdkmetric.Reader
 	if cfg.Metrics.PrometheusEnabled() {
 		reg := prometheus.NewRegistry()
@@ -139,6 +142,7 @@ func (t *Telemetry) setupMetrics(ctx context.Context, cfg Config, res *resource.
 		}
 		readers = append(readers, r)
 		t.metricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: promErrorLog{t.Logger}})
+		t.gatherer = reg
 	}
 	if cfg.Metrics.OTLPExporter != ExporterNone {
 		r, err := newOTLPMetricReader(ctx, cfg.Metrics, failures)
@@ -212,6 +216,11 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error {
 // MetricsHandler serves the Prometheus text exposition; it answers 404 when
 // Prometheus is disabled.
 func (t *Telemetry) MetricsHandler() http.Handler { return t.metricsHandler }
+
+// Gatherer returns the registry MetricsHandler serves, for in-process
+// readers of the same metrics (the dashboard). It gathers nothing when
+// Prometheus is disabled.
+func (t *Telemetry) Gatherer() prometheus.Gatherer { return t.gatherer }
 
 // CaptureContent reports whether prompts and answers may go on spans.
 func (t *Telemetry) CaptureContent() bool { return t.captureContent }

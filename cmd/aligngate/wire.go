@@ -12,6 +12,7 @@ import (
 	"github.com/aligngate/aligngate/cache"
 	"github.com/aligngate/aligngate/config"
 	"github.com/aligngate/aligngate/correct"
+	"github.com/aligngate/aligngate/dashboard"
 	"github.com/aligngate/aligngate/llamacorrect"
 	"github.com/aligngate/aligngate/llamacpp"
 	"github.com/aligngate/aligngate/policies"
@@ -26,6 +27,7 @@ type app struct {
 	engine   *llamacpp.Engine
 	cache    *cache.Cache
 	recorder *policies.AsyncRecorder
+	ui       *dashboard.Dashboard
 	policies *policies.Engine
 	srv      *proxy.Server
 }
@@ -50,6 +52,10 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		return nil, fmt.Errorf("policies.records: %w", err)
 	}
 	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
+	if err := a.buildDashboard(cfg, &opts); err != nil {
+		a.close(context.Background())
+		return nil, err
+	}
 	if corrector != nil { // a typed nil would read as a corrector
 		opts.Corrector = corrector
 		cc := corrector.Config()
@@ -60,6 +66,22 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		return nil, err
 	}
 	return a, nil
+}
+
+// buildDashboard builds the admin page when an admin key is set: it keeps
+// the records the proxy makes in its ring and forwards them to the sink.
+func (a *app) buildDashboard(cfg *config.Config, opts *proxy.Options) error {
+	if !cfg.Dashboard.Enabled() {
+		return nil
+	}
+	dc := cfg.Dashboard
+	dc.CaptureContent = cfg.Telemetry.CaptureContent
+	d, err := dashboard.New(dc, dashboard.Options{Metrics: a.tel.Gatherer(), Next: a.recorder, Logger: a.tel.Logger})
+	if err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	a.ui, opts.Recorder, opts.UI = d, d, d.Handler()
+	return nil
 }
 
 // buildCorrector opens the correction backends that the config names. With
@@ -115,6 +137,9 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 
 // close releases what build opened, flushing telemetry last.
 func (a *app) close(ctx context.Context) {
+	if a.ui != nil {
+		_ = a.ui.Close()
+	}
 	if a.recorder != nil {
 		_ = a.recorder.Close()
 	}
