@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -145,7 +146,7 @@ var ownPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": tr
 // before anything reaches an upstream.
 func (s *Server) cleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ownPaths[r.URL.Path] && r.URL.RawPath == "" {
+		if (ownPaths[r.URL.Path] && r.URL.RawPath == "") || s.servesUI(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -157,6 +158,12 @@ func (s *Server) cleanPaths(next http.Handler) http.Handler {
 		telemetry.Info(r.Context()).Update(func(i *telemetry.RequestInfo) { i.Route = clean })
 		next.ServeHTTP(w, r)
 	})
+}
+
+// servesUI reports whether p belongs to the mounted dashboard, which does
+// its own routing and never reaches an upstream.
+func (s *Server) servesUI(p string) bool {
+	return s.ui != nil && (p == "/ui" || strings.HasPrefix(p, "/ui/"))
 }
 
 // refusePath answers a refused path with an OpenAI-shaped error.
