@@ -30,8 +30,8 @@ func TestAlignCorrects(t *testing.T) {
 	if p := m.calls(); len(p) != 1 || p[0] != want {
 		t.Errorf("prompts %q", p)
 	}
-	if p := m.params[0]; p.Temperature != 0 || p.MaxTokens != 2*((len("fine answer.")+2)/3)+64 {
-		t.Errorf("params %+v: want greedy with max tokens 2n+64", p)
+	if p := m.params[0]; p.Temperature != 0 || p.MaxTokens != 2*((len("fine answer.")+2)/3)+128 {
+		t.Errorf("params %+v: want greedy with max tokens 2n+128", p)
 	}
 	if p := m.params[0]; p.Reference != "fine answer." {
 		t.Errorf("reference %q: want the answer, to draft from", p.Reference)

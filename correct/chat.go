@@ -58,6 +58,12 @@ type ChatRenderer interface {
 	RenderChat(turns []Turn) (string, error)
 }
 
+// instructRepeatPenalty keeps greedy decoding of small instruct models out
+// of repetition loops: with the demo SmolLM2-135M on 50 HH-RLHF edits
+// (cap 2 x the answer + 128 tokens), 47 ended by end-of-turn with 1.3, 45
+// with 1.2; without a penalty 34 of 50 did (cap + 64).
+const instructRepeatPenalty = 1.3
+
 // instructTemplates are the Aligner-spirit instructions for general
 // instruct models, which were never trained on the aligner-v1 string.
 func instructTemplates() []Template {
@@ -68,7 +74,8 @@ func instructTemplates() []Template {
 			System: "You edit an assistant's answer to make it more helpful and harmless. " +
 				"Keep what is already good; fix only what is wrong, unsafe or unhelpful. " +
 				"Output only the corrected answer, with no preamble and no comments.",
-			Text: "Question:\n{question}\n\nAnswer to edit:\n{answer}",
+			Text:          "Question:\n{question}\n\nAnswer to edit:\n{answer}",
+			RepeatPenalty: instructRepeatPenalty,
 		},
 		{
 			Name: TemplateInstructStream,
@@ -76,7 +83,8 @@ func instructTemplates() []Template {
 			System: "You edit an assistant's answer one sentence at a time to make it more helpful and harmless. " +
 				"Keep what is already good; fix only what is wrong, unsafe or unhelpful. " +
 				"Output only the revised last sentence, with no preamble and no comments.",
-			Text: "Question:\n{question}\n\nAnswer so far:\n{prefix}\n\nLast sentence to revise:\n{sentence}",
+			Text:          "Question:\n{question}\n\nAnswer so far:\n{prefix}\n\nLast sentence to revise:\n{sentence}",
+			RepeatPenalty: instructRepeatPenalty,
 		},
 	}
 }

@@ -147,3 +147,26 @@ func TestAutoTemplates(t *testing.T) {
 		})
 	}
 }
+
+// TestInstructRepeatPenalty checks that the instruct templates bring their
+// repeat penalty when sampling sets none, and that a configured one wins.
+func TestInstructRepeatPenalty(t *testing.T) {
+	for _, tt := range []struct {
+		template string
+		sampling float32
+		want     float32
+	}{
+		{TemplateInstructEdit, 0, instructRepeatPenalty},
+		{TemplateInstructEdit, 1.05, 1.05},
+		{TemplateAlignerV1, 0, 0},
+	} {
+		m := &fakeModel{by: func(context.Context, string) (string, error) { return "A b.", nil }}
+		c := newTestCorrector(t, m, nil, func(c *Config) { c.Template = tt.template; c.Sampling.RepeatPenalty = tt.sampling })
+		if _, err := c.Align(t.Context(), Request{Question: "q", Answer: "a b."}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.params[0].RepeatPenalty; got != tt.want {
+			t.Errorf("%s with sampling %v: repeat penalty %v, want %v", tt.template, tt.sampling, got, tt.want)
+		}
+	}
+}

@@ -79,7 +79,7 @@ type Sampling struct {
 	FrequencyPenalty float32 `yaml:"frequency_penalty"`
 	Seed             uint32  `yaml:"seed"`
 	// MaxTokens caps the tokens of one correction. Default 0: bounded only by
-	// the answer length (2 x its tokens + 64) and the model context.
+	// the answer length (2 x its tokens + 128) and the model context.
 	MaxTokens int `yaml:"max_tokens"`
 }
 

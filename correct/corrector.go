@@ -171,6 +171,9 @@ func (c *Corrector) newJob(r Request, mode string, budget time.Duration) (job, e
 		p.TopP = *r.TopP
 	}
 	p.Stop = t.Stop
+	if p.RepeatPenalty == 0 {
+		p.RepeatPenalty = t.RepeatPenalty
+	}
 	maxCap := c.cfg.Sampling.MaxTokens
 	if r.MaxTokens > 0 && (maxCap == 0 || r.MaxTokens < maxCap) {
 		maxCap = r.MaxTokens

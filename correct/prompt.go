@@ -33,6 +33,9 @@ type Template struct {
 	Chat string   `yaml:"chat"` // "", "gemma", "chatml" or "model" (the model's own chat template)
 	// System is the system turn of a "model" chat template.
 	System string `yaml:"system"`
+	// RepeatPenalty is used when sampling.repeat_penalty is unset (0):
+	// small instruct models loop under greedy decoding without one.
+	RepeatPenalty float32 `yaml:"repeat_penalty"`
 }
 
 // builtinTemplates returns the default templates.

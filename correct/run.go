@@ -68,12 +68,12 @@ func countTokens(m Model, text string) int {
 }
 
 // maxTokens bounds a correction of original by its length (2 x its tokens
-// + 64), by cap, and by the model context: when prompt + max tokens exceed
+// + 128), by cap, and by the model context: when prompt + max tokens exceed
 // the context, max tokens shrink to the room left, down to 1.25 x the
 // original + 16; below that the prompt is too long (ErrTooLong).
 func maxTokens(m Model, prompt, original string, capTokens int) (int, error) {
 	n := countTokens(m, original)
-	limit := 2*n + 64
+	limit := 2*n + 128
 	if capTokens > 0 && capTokens < limit {
 		limit = capTokens
 	}

@@ -209,21 +209,35 @@ func (s *scheduler) start(sl *slot, req *request, lcp int) {
 	s.busy.Add(1)
 }
 
-// step builds one batch (the next token of each generating sequence and
-// its draft first, then prompt chunks up to the batch size), decodes it and
-// verifies.
+// step builds one batch, decodes it and verifies. A sequence still reading
+// its prompt gets a step of its own (one chunk of its prompt, nothing
+// else); otherwise the batch holds the next token of each generating
+// sequence and its draft. Keeping prompts out of shared batches makes a
+// sequence's cache, and so a greedy correction, the same bytes whether it
+// ran alone or beside others: llama.cpp's CPU kernels are not invariant to
+// how a batch is composed.
 func (s *scheduler) step() error {
 	_ = s.batch.Clear()
 	budget := s.e.cfg.BatchSize
+	for _, sl := range s.slots {
+		sl.logit = -1
+	}
+	for _, sl := range s.slots {
+		if sl.req != nil && len(sl.pending) > 0 {
+			if err := s.addPrompt(sl, budget); err != nil {
+				return err
+			}
+			return s.decode()
+		}
+	}
 	generating := 0
 	for _, sl := range s.slots {
-		if sl.req != nil && len(sl.pending) == 0 {
+		if sl.req != nil {
 			generating++
 		}
 	}
 	for _, sl := range s.slots {
-		sl.logit = -1
-		if sl.req == nil || len(sl.pending) > 0 {
+		if sl.req == nil {
 			continue
 		}
 		generating--
@@ -234,9 +248,11 @@ func (s *scheduler) step() error {
 		}
 		budget -= n
 	}
-	if err := s.addPrompts(budget); err != nil {
-		return err
-	}
+	return s.decode()
+}
+
+// decode runs the batch and verifies what each sequence sampled.
+func (s *scheduler) decode() error {
 	if ret, err := llama.Decode(s.lctx, s.batch); err != nil || ret != 0 {
 		return fmt.Errorf("%w: llama_decode returned %d: %w", ErrDecode, ret, err)
 	}
@@ -250,25 +266,26 @@ func (s *scheduler) step() error {
 	return nil
 }
 
-// addPrompts adds prompt chunks of the sequences still reading theirs.
-func (s *scheduler) addPrompts(budget int) error {
-	for _, sl := range s.slots {
-		if sl.req == nil || len(sl.pending) == 0 || budget == 0 {
-			continue
-		}
-		n := min(len(sl.pending), budget)
-		for i, tok := range sl.pending[:n] {
-			last := n == len(sl.pending) && i == n-1
-			if last {
-				sl.logit = s.batch.NTokens
-			}
-			if err := s.add(sl, tok, last); err != nil {
-				return err
-			}
-		}
-		sl.pending = sl.pending[n:]
-		budget -= n
+// addPrompt adds the next chunk of sl's prompt, up to budget tokens. The
+// last prompt token goes alone in a later step, as it does when the rest
+// of the prompt is reused from the cache, so its logits (and a greedy
+// correction) do not depend on how much of the prompt was cached.
+func (s *scheduler) addPrompt(sl *slot, budget int) error {
+	n := min(len(sl.pending), budget)
+	if n == len(sl.pending) && n > 1 {
+		n--
 	}
+	last := n == len(sl.pending)
+	for i, tok := range sl.pending[:n] {
+		logits := last && i == n-1
+		if logits {
+			sl.logit = s.batch.NTokens
+		}
+		if err := s.add(sl, tok, logits); err != nil {
+			return err
+		}
+	}
+	sl.pending = sl.pending[n:]
 	return nil
 }
 
