@@ -156,6 +156,7 @@ type ResponseEvent struct {
 	ContentIndex   int             `json:"content_index"`
 	ItemID         string          `json:"item_id"`
 	Delta          string          `json:"delta"`
+	Text           *string         `json:"text"`
 	Item           json.RawMessage `json:"item"`
 	Part           json.RawMessage `json:"part"`
 	Response       json.RawMessage `json:"response"`
