@@ -2,13 +2,16 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aligngate/aligngate/policies"
 	"github.com/aligngate/aligngate/wire"
 )
 
@@ -442,5 +445,99 @@ func TestResponsesFailClosedStream(t *testing.T) {
 	last = last[strings.LastIndex(last, "\n")+1:]
 	if !strings.HasPrefix(last, `data: {"error":`) || strings.Contains(string(all), wire.EventResponseCompleted) {
 		t.Errorf("stream did not end with an in-band error:\n%s", all)
+	}
+}
+
+// TestResponsesPolicyRoute: policies match the Responses route as any other.
+func TestResponsesPolicyRoute(t *testing.T) {
+	for _, tt := range []struct {
+		route     string
+		corrected string
+	}{
+		{"/v1/responses", "true"},
+		{"/v1/chat/completions", ""},
+	} {
+		be := &backend{respond: fixed(respAligned)}
+		bts := be.server(t)
+		u := &respUpstream{text: respOriginal}
+		px := correctingProxy(t, u.server(t).URL, bts.URL, "off", func(c *testConfig) {
+			c.Policies.Rules = []policies.Rule{{Match: policies.Match{Route: tt.route}, Action: policies.Action{Mode: "aligner"}}}
+		})
+		resp, b := post(t, px.URL+"/v1/responses", `{"model":"gpt-x","input":"Q?"}`)
+		if got := resp.Header.Get(headerCorrected); got != tt.corrected {
+			t.Errorf("rule on %s: corrected %q, want %q", tt.route, got, tt.corrected)
+		}
+		if tt.corrected == "" && string(b) != u.response("completed", u.output(true)) {
+			t.Errorf("rule on %s: answer changed: %s", tt.route, b)
+		}
+	}
+}
+
+// TestResponsesGuideDriveFollows: stream mode on an upstream set to guide
+// follows the Responses stream (guide drives chat completions only).
+func TestResponsesGuideDriveFollows(t *testing.T) {
+	be := &backend{respond: fixed(respAligned)}
+	bts := be.server(t)
+	u := &respUpstream{text: respOriginal}
+	px := correctingProxy(t, u.server(t).URL, bts.URL, "stream", func(c *testConfig) { c.Correct.Drive = "guide" })
+	_, events := postStream(t, px.URL+"/v1/responses", `{"model":"gpt-x","input":"Q?","stream":true}`)
+	checkRespStream(t, u, events, respStreamed)
+	if n := u.callCount(); n != 1 {
+		t.Errorf("upstream called %d times", n)
+	}
+	_, b := post(t, px.URL+"/v1/responses", `{"model":"gpt-x","input":"Q?"}`)
+	var got gotResponse
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := got.messageText(t); text != respStreamed {
+		t.Errorf("whole text %q", text)
+	}
+}
+
+func TestResponsesRefusalNotCorrected(t *testing.T) {
+	answer := `{"id":"resp_2","object":"response","status":"completed","model":"gpt-x","output":[` +
+		`{"id":"msg_2","type":"message","status":"completed","role":"assistant","content":[{"type":"refusal","refusal":"I can't help with that."}]}]}`
+	be := &backend{respond: fixed("changed")}
+	bts := be.server(t)
+	up := httptest.NewServer((&recorder{}).handler(200, answer))
+	defer up.Close()
+	px := correctingProxy(t, up.URL, bts.URL, "aligner", nil)
+	resp, b := post(t, px.URL+"/v1/responses", `{"model":"gpt-x","input":"Q?"}`)
+	if string(b) != answer || resp.Header.Get(headerSkipped) != skipNoText || be.calls.Load() != 0 {
+		t.Errorf("skipped %q, backend calls %d, answer %s", resp.Header.Get(headerSkipped), be.calls.Load(), b)
+	}
+}
+
+// TestResponsesClientDisconnectCancelsCorrection: a client that leaves a
+// corrected stream cancels the correction.
+func TestResponsesClientDisconnectCancelsCorrection(t *testing.T) {
+	for _, mode := range []string{"aligner", "stream"} {
+		t.Run(mode, func(t *testing.T) {
+			be := &backend{delay: 30 * time.Second, respond: fixed("x")}
+			bts := be.server(t)
+			u := &respUpstream{text: respOriginal}
+			px := correctingProxy(t, u.server(t).URL, bts.URL, mode, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, "POST", px.URL+"/v1/responses",
+				strings.NewReader(`{"model":"gpt-x","input":"Q?","stream":true}`))
+			errc := make(chan error, 1)
+			go func() {
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				errc <- err
+			}()
+			<-be.prompts // the correction has started
+			cancel()
+			<-errc
+			select {
+			case <-be.gone:
+			case <-time.After(10 * time.Second):
+				t.Fatal("backend request not cancelled after the client left")
+			}
+		})
 	}
 }

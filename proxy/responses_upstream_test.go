@@ -144,3 +144,9 @@ func (u *respUpstream) lastBody() string {
 	defer u.mu.Unlock()
 	return string(u.body)
 }
+
+func (u *respUpstream) callCount() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.calls
+}
