@@ -541,3 +541,59 @@ func TestResponsesClientDisconnectCancelsCorrection(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsesOddStream: events aligngate cannot make sense of pass
+// through as they came, and the text still gets corrected.
+func TestResponsesOddStream(t *testing.T) {
+	events := []string{
+		`{"type":"response.created","sequence_number":5,"response":{"id":"r","output":[]}}`,
+		`not json at all`,
+		`{"type":"response.output_text.delta","sequence_number":6,"output_index":9,"content_index":0,"delta":"stray "}`,
+		`{"type":"response.output_item.added","sequence_number":7,"output_index":0,"item":{"id":"m","type":"message","role":"assistant","content":[]}}`,
+		`{"type":"response.content_part.added","sequence_number":8,"item_id":"m","output_index":0,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}`,
+		`{"type":"response.content_part.added","sequence_number":9,"item_id":"m","output_index":0,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}`,
+		`{"type":"response.output_text.delta","sequence_number":10,"item_id":"m","output_index":0,"content_index":0,"delta":"Bad answer."}`,
+		`{"type":"response.output_item.done","sequence_number":11,"output_index":0,"item":"not an object"}`,
+		`{"type":"response.completed","sequence_number":12,"response":{"id":"r","output":{"not":"an array"}}}`,
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, e := range events {
+			io.WriteString(w, "data: "+e+"\n\n")
+		}
+	}))
+	defer up.Close()
+	be := &backend{respond: fixed(respAligned)}
+	px := correctingProxy(t, up.URL, be.server(t).URL, "aligner", nil)
+	resp, err := http.Post(px.URL+"/v1/responses", "application/json", strings.NewReader(`{"model":"m","input":"q","stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := sseEvents(t, resp.Body)
+	all := strings.Join(got, "\n")
+	if len(got) < len(events) || got[1] != "not json at all" || !strings.Contains(got[2], `"delta":"stray "`) {
+		t.Fatalf("odd events not relayed as they came:\n%s", all)
+	}
+	var text strings.Builder
+	next := int64(5)
+	for i, d := range got {
+		if i == 1 {
+			continue
+		}
+		ev, err := wire.ParseResponseEvent([]byte(d))
+		if err != nil || ev.SequenceNumber == nil || *ev.SequenceNumber != next {
+			t.Errorf("event %d numbered wrong (want %d): %s", i, next, d)
+		}
+		next++
+		if ev.Type == wire.EventOutputTextDelta && ev.OutputIndex == 0 {
+			text.WriteString(ev.Delta)
+		}
+	}
+	if text.String() != respAligned {
+		t.Errorf("text %q, want the correction:\n%s", text.String(), all)
+	}
+	if !strings.Contains(got[len(got)-1], `"aligngate":{`) {
+		t.Errorf("final event %s", got[len(got)-1])
+	}
+}
