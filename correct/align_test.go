@@ -299,3 +299,25 @@ func TestOutcomeCarriesDraftCounts(t *testing.T) {
 		t.Fatalf("stream outcome %+v (%v): want the two steps' counts summed", out, err)
 	}
 }
+
+// TestCacheKeyHasRoute: the same answer read from another route is a miss,
+// and requests that name no route keep the keys they had.
+func TestCacheKeyHasRoute(t *testing.T) {
+	m := &fakeModel{by: upper}
+	cache := &memCache{}
+	c := newTestCorrector(t, m, cache, nil)
+	r := Request{Question: "q", Answer: "route me please."}
+	for i, tt := range []struct{ route, want string }{
+		{"", "miss"}, {"/v1/responses", "miss"}, {"/v1/responses", "hit"}, {"", "hit"},
+	} {
+		r.Route = tt.route
+		out, err := c.Align(context.Background(), r, nil)
+		if err != nil || out.Cache != tt.want {
+			t.Errorf("call %d (route %q): %+v %v, want %s", i, tt.route, out, err, tt.want)
+		}
+	}
+	j := job{modelID: "m", mode: ModeAligner, vars: promptVars{Question: "q", Answer: "a"}}
+	if got, want := j.cacheKey(), cacheKey("m", Template{}, Params{}, ModeAligner, j.vars); got != want {
+		t.Errorf("key without a route changed: %s != %s", got, want)
+	}
+}

@@ -32,6 +32,9 @@ type Request struct {
 	Budget      time.Duration // latency budget per correction (per sentence in stream); default from Config.Budget
 	FailClosed  bool          // return a *FallbackError instead of the original text
 	NoCache     bool          // neither read nor write the cache (outcome "bypass")
+	// Route, when set, is part of the cache key, so that answers read from
+	// different API routes (e.g. "/v1/responses") never share an entry.
+	Route string
 }
 
 // Outcome is the result of a correction.
@@ -187,7 +190,7 @@ func (c *Corrector) newJob(r Request, mode string, budget time.Duration) (job, e
 	}
 	return job{
 		model: m, modelID: id, tmpl: t, mode: mode, params: p, maxCap: maxCap,
-		budget: budget, failClosed: r.FailClosed, cache: c.cacheFor(r, p),
+		budget: budget, failClosed: r.FailClosed, cache: c.cacheFor(r, p), route: r.Route,
 		bypass: c.cache != nil && c.cacheFor(r, p) == nil,
 	}, nil
 }

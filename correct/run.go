@@ -28,6 +28,7 @@ type job struct {
 	failClosed bool
 	cache      Cache // nil: no caching
 	bypass     bool  // a cache exists but this job bypasses it
+	route      string
 	onToken    func(string) error
 }
 
@@ -115,7 +116,7 @@ func (c *Corrector) run(ctx context.Context, j job) result {
 	if j.cache == nil {
 		text, err = g.compute(bctx)
 	} else {
-		key := cacheKey(j.modelID, j.tmpl, j.params, j.mode, j.vars)
+		key := j.cacheKey()
 		text, res.cache, err = j.cache.Do(bctx, key, j.modelID, g.compute)
 		if err != nil && !g.started() && ctx.Err() == nil && bctx.Err() == nil {
 			c.log.Warn("correction cache failed, computing without it", "err", err)
@@ -324,6 +325,20 @@ func cacheKey(modelID string, t Template, p Params, mode string, v promptVars) s
 		fields = append(fields, "system", t.System)
 	}
 	for _, f := range fields {
+		writeField(h, f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// cacheKey is the job's cache key. The route is hashed in only when set,
+// so that keys of requests that name none are unchanged.
+func (j *job) cacheKey() string {
+	key := cacheKey(j.modelID, j.tmpl, j.params, j.mode, j.vars)
+	if j.route == "" {
+		return key
+	}
+	h := sha256.New()
+	for _, f := range []string{"aligngate-route-v1", j.route, key} {
 		writeField(h, f)
 	}
 	return hex.EncodeToString(h.Sum(nil))

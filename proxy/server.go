@@ -181,7 +181,7 @@ func (s *Server) refusePath(w http.ResponseWriter, r *http.Request, err error) {
 	wire.NewError(pe.status(), wire.TypeInvalidRequest, string(pe.fault), msg).Write(w)
 }
 
-// v1 dispatches the OpenAI API: the two completion routes are handled, the
+// v1 dispatches the OpenAI API: the completion and Responses routes are handled, the
 // model list is merged across upstreams, every other /v1 path is forwarded
 // as is.
 func (s *Server) v1(c *gin.Context) {
@@ -197,6 +197,9 @@ func (s *Server) v1(c *gin.Context) {
 			return
 		case "/completions":
 			s.completions(in)
+			return
+		case "/responses":
+			s.responses(in)
 			return
 		}
 	}

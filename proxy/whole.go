@@ -27,6 +27,7 @@ type job struct {
 	dec      policies.Decision
 	req      wire.ChatRequest
 	question string
+	route    string       // keys the cache when set (see correct.Request.Route)
 	answers  []answerPair // filled by correction, for records
 }
 
@@ -36,6 +37,7 @@ func (s *Server) correctText(ctx context.Context, j *job, answer string, onToken
 	ctx, span := s.tel.Tracer.Start(ctx, "correct")
 	defer span.End()
 	r := correctionRequest(j.dec, j.question)
+	r.Route = j.route
 	var (
 		o   correct.Outcome
 		err error

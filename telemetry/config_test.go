@@ -99,6 +99,8 @@ func TestRoute(t *testing.T) {
 		"/metrics":              "/metrics",
 		"/v1/models/gpt-4":      "/v1/other",
 		"/v1/files":             "/v1/other",
+		"/v1/responses":         "/v1/responses",
+		"/v1/responses/resp_1":  "/v1/other",
 		"/v2/chat":              "other",
 		"/":                     "other",
 		"":                      "other",

@@ -7,6 +7,7 @@ import "strings"
 var knownRoutes = map[string]bool{
 	"/v1/chat/completions": true,
 	"/v1/completions":      true,
+	"/v1/responses":        true,
 	"/v1/models":           true,
 	"/v1/embeddings":       true,
 	"/healthz":             true,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // SSEWriter writes server-sent events and flushes each one at once. It is the
@@ -57,6 +58,28 @@ func (s *SSEWriter) Data(payload []byte) error {
 	}
 	buf := make([]byte, 0, len(payload)+8)
 	buf = append(buf, "data: "...)
+	buf = append(buf, payload...)
+	buf = append(buf, '\n', '\n')
+	if _, err := s.w.Write(buf); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+// Event writes one event named name (an "event:" line, as the Responses
+// API names each event by its type) whose data is payload. A name that
+// would break the line is left out.
+func (s *SSEWriter) Event(name string, payload []byte) error {
+	if name == "" || strings.ContainsAny(name, "\r\n") {
+		return s.Data(payload)
+	}
+	if err := s.endEvent(); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, len(name)+len(payload)+16)
+	buf = append(buf, "event: "...)
+	buf = append(buf, name...)
+	buf = append(buf, "\ndata: "...)
 	buf = append(buf, payload...)
 	buf = append(buf, '\n', '\n')
 	if _, err := s.w.Write(buf); err != nil {

@@ -135,3 +135,18 @@ func FuzzSSEReader(f *testing.F) {
 		t.Fatalf("reader did not end on %q", body)
 	})
 }
+
+func TestSSEWriterEvent(t *testing.T) {
+	rec := httptest.NewRecorder()
+	w := StartSSE(rec, 200)
+	_ = w.Event("response.created", []byte(`{"a":1}`))
+	_ = w.Event("bad\nname", []byte(`{"b":2}`))
+	want := "event: response.created\ndata: {\"a\":1}\n\ndata: {\"b\":2}\n\n"
+	if rec.Body.String() != want {
+		t.Fatalf("wrote %q, want %q", rec.Body.String(), want)
+	}
+	got, err := events(t, rec.Body.String())
+	if !errors.Is(err, io.EOF) || len(got) != 2 || got[0] != `{"a":1}` {
+		t.Fatalf("read back %q %v", got, err)
+	}
+}
