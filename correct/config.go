@@ -90,7 +90,9 @@ type RemoteConfig struct {
 	BaseURL string `yaml:"base_url"`
 	// APIKey is sent as "Authorization: Bearer <key>" when not empty.
 	APIKey string `yaml:"api_key"`
-	// Model is the model name sent in requests. Required with BaseURL.
+	// Model is the model name sent in requests. Default: the one model the
+	// server's GET /v1/models lists, asked at start (start fails when it
+	// lists none or several).
 	Model string `yaml:"model"`
 	// Timeout bounds one request, on top of the correction budget.
 	// Default 60s.
@@ -168,10 +170,11 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Validate reports whether the remote settings are usable.
+// Validate reports whether the remote settings are usable. An empty Model
+// is valid: the caller asks the server with DiscoverModel.
 func (r *RemoteConfig) Validate() error {
-	if r.BaseURL == "" || r.Model == "" {
-		return errors.New("correct: remote needs base_url and model")
+	if r.BaseURL == "" {
+		return errors.New("correct: remote needs base_url")
 	}
 	u, err := url.Parse(r.BaseURL)
 	if err != nil {

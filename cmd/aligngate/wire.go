@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/aligngate/aligngate/cache"
@@ -41,7 +40,7 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 	}
 	log := a.tel.Logger
 	cache.RouteRedisLogs(log)
-	corrector, err := a.buildCorrector(cfg, log)
+	corrector, err := a.buildCorrector(ctx, cfg, log)
 	if err != nil {
 		a.close(context.Background())
 		return nil, err
@@ -86,7 +85,7 @@ func (a *app) buildDashboard(cfg *config.Config, opts *proxy.Options) error {
 
 // buildCorrector opens the correction backends that the config names. With
 // none configured it returns nil: answers pass through uncorrected.
-func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Corrector, error) {
+func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.Logger) (*correct.Corrector, error) {
 	models := map[string]correct.Model{}
 	if cfg.LlamaCpp.ModelPath != "" {
 		e, err := llamacpp.Open(cfg.LlamaCpp, log)
@@ -107,10 +106,9 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 		}
 	}
 	if cfg.Correct.Remote.BaseURL != "" {
-		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-		r, err := correct.NewRemote(cfg.Correct.Remote, client, a.tel.InjectHeaders)
+		r, err := openRemote(ctx, cfg.Correct.Remote, a.tel.InjectHeaders, log)
 		if err != nil {
-			return nil, fmt.Errorf("correct.remote: %w", err)
+			return nil, err
 		}
 		models[correct.BackendRemote] = r
 	}
