@@ -210,3 +210,20 @@ func (s Sampling) params() Params {
 
 // normBackend lower-cases and trims a backend name.
 func normBackend(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// CheckTemplate reports whether the template name (a built-in or one of
+// Templates) exists and suits mode: Aligner templates need {answer},
+// Stream Aligner ones {sentence}; for mode off only the name is checked.
+func (c *Config) CheckTemplate(name, mode string) error {
+	set, err := newTemplateSet(c.Templates)
+	if err != nil {
+		return err
+	}
+	switch mode {
+	case ModeAligner:
+		return set.check(name, "{answer}")
+	case ModeStream:
+		return set.check(name, "{sentence}")
+	}
+	return set.check(name, "")
+}

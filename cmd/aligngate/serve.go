@@ -181,23 +181,3 @@ func serveUntilDone(ctx context.Context, hs *http.Server, logger *slog.Logger, c
 	}
 	return nil
 }
-
-func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("config", "", "config `file` to validate")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
-		}
-		return err
-	}
-	if *file == "" {
-		return errors.New("check: --config FILE is required")
-	}
-	if _, err := config.Load(*file, os.LookupEnv); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", *file)
-	return nil
-}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aligngate/aligngate/cache"
@@ -36,7 +37,7 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 	a := &app{}
 	var err error
 	if a.tel, err = telemetry.New(ctx, cfg.Telemetry, telemetry.Options{LogWriter: logOut, Secrets: cfg.Secrets()}); err != nil {
-		return nil, fmt.Errorf("telemetry: %w", err)
+		return nil, prefixOnce("telemetry", err)
 	}
 	log := a.tel.Logger
 	cache.RouteRedisLogs(log)
@@ -48,7 +49,7 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 	a.policies = policies.NewEngine(&cfg.Policies)
 	if a.recorder, err = policies.NewRecorder(cfg.Policies.Records, log); err != nil {
 		a.close(context.Background())
-		return nil, fmt.Errorf("policies.records: %w", err)
+		return nil, prefixOnce("policies.records", err)
 	}
 	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
 	if err := a.buildDashboard(cfg, &opts); err != nil {
@@ -77,7 +78,7 @@ func (a *app) buildDashboard(cfg *config.Config, opts *proxy.Options) error {
 	dc.CaptureContent = cfg.Telemetry.CaptureContent
 	d, err := dashboard.New(dc, dashboard.Options{Metrics: a.tel.Gatherer(), Next: a.recorder, Logger: a.tel.Logger})
 	if err != nil {
-		return fmt.Errorf("dashboard: %w", err)
+		return prefixOnce("dashboard", err)
 	}
 	a.ui, opts.Recorder, opts.UI = d, d, d.Handler()
 	return nil
@@ -90,7 +91,7 @@ func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.
 	if cfg.LlamaCpp.ModelPath != "" {
 		e, err := llamacpp.Open(cfg.LlamaCpp, log)
 		if err != nil {
-			return nil, fmt.Errorf("llamacpp: %w", err)
+			return nil, prefixOnce("llamacpp", err)
 		}
 		a.engine = e
 		models[correct.BackendLocal] = llamacorrect.New(e)
@@ -102,7 +103,7 @@ func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.
 				AcceptedPerStep: st.Draft.AcceptedPerStep,
 			}
 		}); err != nil {
-			return nil, fmt.Errorf("telemetry: %w", err)
+			return nil, prefixOnce("telemetry", err)
 		}
 	}
 	if cfg.Correct.Remote.BaseURL != "" {
@@ -125,7 +126,7 @@ func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.
 	}
 	var store correct.Cache
 	if c, err := cache.New(cfg.Cache, log); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, prefixOnce("cache", err)
 	} else {
 		a.cache = c
 		store = c
@@ -154,4 +155,15 @@ func (a *app) close(ctx context.Context) {
 			fmt.Println("telemetry shutdown:", err)
 		}
 	}
+}
+
+// prefixOnce prefixes err with "name: " unless its message already starts
+// with the package's own prefix (the part of name before any "."), so
+// every error names its package once.
+func prefixOnce(name string, err error) error {
+	pkg, _, _ := strings.Cut(name, ".")
+	if msg := err.Error(); strings.HasPrefix(msg, name+":") || strings.HasPrefix(msg, pkg+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
