@@ -112,6 +112,9 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 			if msg := badDuration([]byte(expanded)); msg != "" {
 				return nil, fmt.Errorf("%s: %w", msg, &parseError{err})
 			}
+			if ke := nameKey([]byte(expanded), err); ke != nil {
+				return nil, ke
+			}
 			return nil, &parseError{err}
 		}
 	}

@@ -141,3 +141,15 @@ func TestServeModelErrorPrefixOnce(t *testing.T) {
 		t.Errorf("serve with a missing model: %+v", r)
 	}
 }
+
+// TestCheckTypeErrorNamesKey: a value of the wrong type is reported by its
+// YAML key and line, not by the Go struct it lands in.
+func TestCheckTypeErrorNamesKey(t *testing.T) {
+	r := runCLI(t, "", nil, "check", "--config", writeConfig(t, checkBase+"server:\n  max_body_bytes: lots\n"))
+	if r.code == 0 || !strings.Contains(r.stderr, "server.max_body_bytes (line 4): want an integer, got \"lots\"") {
+		t.Errorf("type error: %+v", r)
+	}
+	if strings.Contains(r.stderr, "Go struct") {
+		t.Errorf("the error names the Go struct:\n%s", r.stderr)
+	}
+}
