@@ -32,14 +32,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *file == "" {
 		return errors.New("check: --config FILE is required")
 	}
+	cfg, err := loadConfig(serveFlags{config: *file, libDir: os.Getenv("YZMA_LIB")})
+	if err != nil {
+		return err // names the unset variables itself
+	}
 	if data, err := os.ReadFile(*file); err == nil {
 		if unset := config.Unset(data, os.LookupEnv); len(unset) > 0 {
 			fmt.Fprintf(stdout, "warning: unset environment variables, expanded to \"\": %s\n", strings.Join(unset, ", "))
 		}
-	}
-	cfg, err := loadConfig(serveFlags{config: *file, libDir: os.Getenv("YZMA_LIB")})
-	if err != nil {
-		return err
 	}
 	c := &checker{ctx: ctx, out: stdout}
 	c.model(cfg)
