@@ -31,9 +31,10 @@ func (e *emitter) chunk(ch wire.OutChoice, rep *wire.Report) error {
 		ch.Delta.Role = "assistant"
 		e.roleSent[ch.Index] = true
 	}
+	ch.Aligngate = rep
 	return e.sse.JSON(wire.OutChunk{
 		ID: e.head.ID, Object: "chat.completion.chunk", Created: e.head.Created, Model: e.head.Model,
-		SystemFingerprint: e.head.SystemFingerprint, Choices: []wire.OutChoice{ch}, Aligngate: rep,
+		SystemFingerprint: e.head.SystemFingerprint, Choices: []wire.OutChoice{ch},
 	})
 }
 

@@ -48,14 +48,15 @@ type OutChunk struct {
 	Model             string      `json:"model"`
 	SystemFingerprint *string     `json:"system_fingerprint,omitempty"`
 	Choices           []OutChoice `json:"choices"`
-	Aligngate         *Report     `json:"aligngate,omitempty"`
 }
 
-// OutChoice is the one choice of a written chunk.
+// OutChoice is the one choice of a written chunk. The choice's last chunk
+// carries the report, in the same place as a whole answer's choice.
 type OutChoice struct {
 	Index        int      `json:"index"`
 	Delta        OutDelta `json:"delta"`
 	FinishReason *string  `json:"finish_reason"`
+	Aligngate    *Report  `json:"aligngate,omitempty"`
 }
 
 // OutDelta is the delta of a written chunk.
@@ -84,9 +85,9 @@ type CompletionChoice struct {
 	Aligngate    *Report   `json:"aligngate,omitempty"`
 }
 
-// Report is the "aligngate" extension member added to a corrected choice
-// (non-stream) or to a choice's final chunk (stream). OpenAI clients ignore
-// unknown members.
+// Report is the "aligngate" extension member of a choice: on each choice of
+// a whole answer, on the choice of each choice's final chunk in a stream.
+// OpenAI clients ignore unknown members.
 type Report struct {
 	Mode         string  `json:"mode"`
 	Corrected    bool    `json:"corrected"`
