@@ -174,7 +174,7 @@ func TestNeverCorrected(t *testing.T) {
 	tests := []struct {
 		name, body, answer, skipped string
 	}{
-		{"tool call answer", `{"model":"m","messages":[{"role":"user","content":"q"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, toolAnswer, skipNoText},
+		{"tool call answer", `{"model":"m","messages":[{"role":"user","content":"q"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, toolAnswer, skipTools},
 		{"json mode", `{"model":"m","messages":[{"role":"user","content":"q"}],"response_format":{"type":"json_object"}}`, okChat, skipJSON},
 		{"logprobs", `{"model":"m","messages":[{"role":"user","content":"q"}],"logprobs":true}`, okChat, skipLogprobs},
 	}

@@ -100,6 +100,7 @@ type collected struct {
 	finish  map[int]*string
 	usage   []byte // the usage chunk, relayed last
 	opaque  bool   // a choice carried tool calls or a refusal
+	tools   bool   // a choice carried tool calls
 	indexes []int
 }
 
@@ -136,6 +137,7 @@ func (col *collected) add(ch *wire.Chunk, ev []byte) {
 		cc := &ch.Choices[i]
 		if cc.Opaque() {
 			col.opaque = true
+			col.tools = col.tools || cc.CallsTools()
 		}
 		b, ok := col.text[cc.Index]
 		if !ok {
@@ -168,7 +170,7 @@ func (s *Server) alignStream(in *inbound, j *job) {
 	}
 	ex.Close()
 	if col.opaque {
-		replay(sse, col.events)
+		replaySkipped(sse, col.events, j.dec.Mode, col.skipReason())
 		return
 	}
 	em := newEmitter(sse)
@@ -209,13 +211,4 @@ func (s *Server) endChoice(in *inbound, j *job, em *emitter, i int, finish *stri
 		}
 	}
 	return em.finish(i, finish, newReport(j.dec.Mode, o, original, j.dec.IncludeOriginal)) == nil
-}
-
-func replay(sse *wire.SSEWriter, events [][]byte) {
-	for _, ev := range events {
-		if sse.Data(ev) != nil {
-			return
-		}
-	}
-	_ = sse.Done()
 }

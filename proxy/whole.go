@@ -99,7 +99,7 @@ func (s *Server) correctWhole(in *inbound, j *job) {
 	h.Del("Content-Length")
 	h.Del("Content-Encoding")
 	if out == nil {
-		h.Set(headerSkipped, skipNoText)
+		h.Set(headerSkipped, wholeSkipReason(raw))
 		out = raw
 	} else {
 		sum.setHeaders(h)

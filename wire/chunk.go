@@ -40,6 +40,14 @@ func (c *ChunkChoice) Opaque() bool {
 		(len(d.FunctionCall) > 0 && string(d.FunctionCall) != "null")
 }
 
+// CallsTools reports whether the delta carries tool calls or a function
+// call.
+func (c *ChunkChoice) CallsTools() bool {
+	d := &c.Delta
+	return (len(d.ToolCalls) > 0 && string(d.ToolCalls) != "null") ||
+		(len(d.FunctionCall) > 0 && string(d.FunctionCall) != "null")
+}
+
 // OutChunk is a chat.completion.chunk aligngate writes.
 type OutChunk struct {
 	ID                string      `json:"id"`
@@ -89,12 +97,15 @@ type CompletionChoice struct {
 // a whole answer, on the choice of each choice's final chunk in a stream.
 // OpenAI clients ignore unknown members.
 type Report struct {
-	Mode         string  `json:"mode"`
-	Corrected    bool    `json:"corrected"`
-	CorrectionMs int64   `json:"correction_ms"`
-	Fallback     string  `json:"fallback,omitempty"`
-	Cache        string  `json:"cache,omitempty"`
-	Original     *string `json:"original,omitempty"`
+	Mode         string `json:"mode"`
+	Corrected    bool   `json:"corrected"`
+	CorrectionMs int64  `json:"correction_ms"`
+	Fallback     string `json:"fallback,omitempty"`
+	Cache        string `json:"cache,omitempty"`
+	// Skipped says why the answer was never handed to the corrector, as
+	// X-Aligngate-Skipped does where headers could still say it.
+	Skipped  string  `json:"skipped,omitempty"`
+	Original *string `json:"original,omitempty"`
 	// Drafted and Accepted count the engine's reference-drafted tokens
 	// (speculative decoding); absent when nothing was drafted.
 	Drafted  int `json:"drafted,omitempty"`

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -104,6 +106,64 @@ func TestReportPerChoiceInBothShapes(t *testing.T) {
 		}
 		if reports != 1 {
 			t.Errorf("%s stream: %d reports, want 1 (on the final chunk's choice)", mode, reports)
+		}
+	}
+}
+
+// toolUpstream is an upstream double whose every answer is one tool call,
+// whole or streamed.
+func toolUpstream(t *testing.T) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Stream bool }
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		if !req.Stream {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":"tool_calls"}]}`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"weather","arguments":""}}]},"finish_reason":null}]}`+"\n\n")
+		io.WriteString(w, `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":null}]}`+"\n\n")
+		io.WriteString(w, `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`+"\n\ndata: [DONE]\n\n")
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+const toolQuestion = `{"model":"m","tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object"}}}],` +
+	`"messages":[{"role":"user","content":"Weather in Paris?"}]}`
+
+// TestToolCallsReportTools checks that a tool-call answer is reported as
+// skipped for `tools`, as the README says: in X-Aligngate-Skipped for whole
+// answers and every mode where headers can still say it, and in the final
+// chunk's report in aligner-mode streams, whose headers left first.
+func TestToolCallsReportTools(t *testing.T) {
+	be := backend(t, []string{"aligner"}, "Never used.")
+	up := toolUpstream(t)
+	for _, mode := range []string{"aligner", "stream"} {
+		s := startServe(t, nil, "--upstream", up.URL+"/v1", "--aligner-url", be.URL, "--mode", mode)
+		res, body := chat(t, s.url, toolQuestion)
+		if got := res.Header.Get("X-Aligngate-Skipped"); got != "tools" {
+			t.Errorf("%s whole: X-Aligngate-Skipped %q, want tools", mode, got)
+		}
+		if !strings.Contains(string(body), `"tool_calls":[{"id":"call_1"`) {
+			t.Errorf("%s whole: tool call not relayed: %s", mode, body)
+		}
+		events, _, res := sseEvents(t, s.url, strings.Replace(toolQuestion, "{", `{"stream":true,`, 1), nil)
+		skipped := res.Header.Get("X-Aligngate-Skipped")
+		for _, ev := range events {
+			for _, c := range choicesOf(ev) {
+				if rep, ok := c["aligngate"].(map[string]any); ok {
+					skipped, _ = rep["skipped"].(string)
+				}
+			}
+		}
+		if skipped != "tools" {
+			t.Errorf("%s stream: skipped %q, want tools (header or final report)", mode, skipped)
+		}
+		if len(events) != 3 {
+			t.Errorf("%s stream: %d events, want the upstream's 3", mode, len(events))
 		}
 	}
 }
