@@ -13,7 +13,8 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; left
+// at "dev", the module version from the build info is printed.
 var version = "dev"
 
 const usage = `aligngate: an OpenAI-compatible proxy that corrects answers with an Aligner model.
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "eval":
 		return runEval(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "aligngate", version)
+		fmt.Fprintln(stdout, versionString())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
