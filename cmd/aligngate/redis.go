@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -28,4 +29,17 @@ func redactURL(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// logRedis says at start whether the Redis server of key answered, so an
+// outage shows before the first request does.
+func logRedis(ctx context.Context, log *slog.Logger, key, rawURL string) {
+	if rawURL == "" {
+		return
+	}
+	if err := pingRedis(ctx, rawURL); err != nil {
+		log.Warn("redis did not answer; serving without it until it does", "key", key, "url", redactURL(rawURL), "err", err)
+		return
+	}
+	log.Info("redis answered", "key", key, "url", redactURL(rawURL))
 }

@@ -51,6 +51,9 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		a.close(context.Background())
 		return nil, prefixOnce("policies.records", err)
 	}
+	if cfg.Policies.Records.Sink == policies.SinkRedis {
+		logRedis(ctx, log, "policies.records.redis_url", cfg.Policies.Records.RedisURL)
+	}
 	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
 	if err := a.buildDashboard(cfg, &opts); err != nil {
 		a.close(context.Background())
@@ -131,6 +134,7 @@ func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.
 		a.cache = c
 		store = c
 	}
+	logRedis(ctx, log, "cache.redis_url", cfg.Cache.RedisURL)
 	return correct.New(ccfg, models, store, log)
 }
 
