@@ -66,12 +66,23 @@ type cliResult struct {
 // empty) with env added to a minimal environment.
 func runCLI(t *testing.T, dir string, env []string, args ...string) cliResult {
 	t.Helper()
+	return runProgram(t, dir, env, binary(t), args...)
+}
+
+// runCLIProgram runs another program (node, ...) the same way.
+func runCLIProgram(t *testing.T, dir string, prog string, args ...string) cliResult {
+	t.Helper()
+	return runProgram(t, dir, nil, prog, args...)
+}
+
+func runProgram(t *testing.T, dir string, env []string, prog string, args ...string) cliResult {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Dir = dir
 	cmd.Env = append(baseEnv(), env...)
 	var stdout, stderr bytes.Buffer
