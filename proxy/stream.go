@@ -205,6 +205,10 @@ func (s *Server) endChoice(in *inbound, j *job, em *emitter, i int, finish *stri
 		return false
 	}
 	s.observeCtx(ctx, j.dec, o)
+	if o.Cut {
+		length := "length"
+		finish = &length
+	}
 	if !em.wroteContent(i) {
 		if em.content(i, o.Text) != nil {
 			return false

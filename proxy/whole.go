@@ -36,6 +36,7 @@ func (s *Server) correctText(ctx context.Context, j *job, answer string, onToken
 	ctx, span := s.tel.Tracer.Start(ctx, "correct")
 	defer span.End()
 	r := correctionRequest(j.dec, j.question)
+	r.AnswerTokens = j.req.AnswerCap()
 	var (
 		o   correct.Outcome
 		err error
@@ -187,6 +188,9 @@ func (s *Server) rewriteChoice(ctx context.Context, j *job, raw json.RawMessage)
 	}
 	mb, _ := msg.MarshalJSON()
 	choice.Set("message", mb)
+	if o.Cut {
+		choice.Set("finish_reason", json.RawMessage(`"length"`))
+	}
 	if err := choice.SetJSON("aligngate", newReport(j.dec.Mode, o, content, j.dec.IncludeOriginal)); err != nil {
 		return choiceResult{err: err}
 	}

@@ -110,6 +110,17 @@ type Report struct {
 	// (speculative decoding); absent when nothing was drafted.
 	Drafted  int `json:"drafted,omitempty"`
 	Accepted int `json:"accepted,omitempty"`
+	// Usage counts the correction model's own tokens; the answer's usage
+	// member stays the upstream's, which is what the client pays for.
+	// Absent when no model ran (cache hit, skipped).
+	Usage *ReportUsage `json:"usage,omitempty"`
+}
+
+// ReportUsage is the token count of a correction, over every generation
+// it made (every sentence in stream mode).
+type ReportUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
 }
 
 // TextCompletionRequest is the body of a /v1/completions request, as the

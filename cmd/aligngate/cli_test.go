@@ -177,18 +177,22 @@ func backend(t *testing.T, models []string, correction string) *httptest.Server 
 			}
 			_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data})
 		case "/v1/completions":
-			var req struct{ Model string }
+			var req struct {
+				Model     string
+				MaxTokens int `json:"max_tokens"`
+			}
 			_ = json.NewDecoder(r.Body).Decode(&req)
 			if len(models) > 0 && req.Model != models[0] {
 				http.Error(w, "unknown model "+req.Model, http.StatusNotFound)
 				return
 			}
 			w.Header().Set("Content-Type", "text/event-stream")
-			for _, word := range strings.SplitAfter(correction, " ") {
+			words, finish := capWords(correction, req.MaxTokens)
+			for _, word := range words {
 				b, _ := json.Marshal(map[string]any{"choices": []map[string]any{{"text": word, "finish_reason": nil}}})
 				fmt.Fprintf(w, "data: %s\n\n", b)
 			}
-			fmt.Fprint(w, "data: {\"choices\":[{\"text\":\"\",\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+			fmt.Fprintf(w, "data: {\"choices\":[{\"text\":\"\",\"finish_reason\":%q}]}\n\ndata: [DONE]\n\n", finish)
 		default:
 			http.NotFound(w, r)
 		}
@@ -206,18 +210,25 @@ func chatUpstream(t *testing.T, answer string) *httptest.Server {
 			http.NotFound(w, r)
 			return
 		}
-		var req struct{ Stream bool }
+		var req struct {
+			Stream              bool
+			MaxTokens           int `json:"max_tokens"`
+			MaxCompletionTokens int `json:"max_completion_tokens"`
+		}
 		_ = json.NewDecoder(r.Body).Decode(&req)
+		words, finish := capWords(answer, max(req.MaxTokens, req.MaxCompletionTokens))
 		if !req.Stream {
 			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`, answer)
+			fmt.Fprintf(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":%q}],"usage":{"prompt_tokens":3,"completion_tokens":%d,"total_tokens":%d}}`,
+				strings.Join(words, ""), finish, len(words), 3+len(words))
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		for _, word := range strings.SplitAfter(answer, " ") {
+		for _, word := range words {
 			fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", word)
 		}
-		fmt.Fprint(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+		fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":%q}]}\n\n", finish)
+		fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n", len(words), 3+len(words))
 	}))
 	t.Cleanup(ts.Close)
 	return ts
@@ -236,4 +247,15 @@ func chat(t *testing.T, base, body string) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	return res, b
+}
+
+// capWords splits text into words (each with its trailing space), one
+// token each, keeping at most maxTokens (all when 0), and the finish
+// reason: "length" when words were dropped.
+func capWords(text string, maxTokens int) ([]string, string) {
+	words := strings.SplitAfter(text, " ")
+	if maxTokens > 0 && len(words) > maxTokens {
+		return words[:maxTokens], "length"
+	}
+	return words, "stop"
 }

@@ -167,3 +167,70 @@ func TestToolCallsReportTools(t *testing.T) {
 		}
 	}
 }
+
+// TestClientMaxTokensCapsCorrection: the client's max_tokens (and
+// max_completion_tokens) caps the corrected answer too, in every mode and
+// shape; a correction cut by it ends with finish_reason "length"; usage
+// stays the upstream's and the correction's own counts are in the report.
+func TestClientMaxTokensCapsCorrection(t *testing.T) {
+	// One token per word in both doubles.
+	be := backend(t, []string{"aligner"}, "one two three four five six seven eight nine ten.")
+	up := chatUpstream(t, "Use a pin and a tension wrench on the lock.")
+	for _, mode := range []string{"aligner", "stream"} {
+		s := startServe(t, nil, "--upstream", up.URL+"/v1", "--aligner-url", be.URL, "--mode", mode)
+		for _, field := range []string{"max_tokens", "max_completion_tokens"} {
+			req := strings.Replace(userQuestion, "{", `{"`+field+`":5,`, 1)
+			_, body := chat(t, s.url, req)
+			var whole struct {
+				Choices []struct {
+					Message      struct{ Content string }
+					FinishReason string `json:"finish_reason"`
+					Aligngate    struct {
+						Usage struct {
+							Completion int `json:"completion_tokens"`
+						}
+					}
+				}
+				Usage struct {
+					Completion int `json:"completion_tokens"`
+				}
+			}
+			if err := json.Unmarshal(body, &whole); err != nil || len(whole.Choices) != 1 {
+				t.Fatalf("%s %s: %s", mode, field, body)
+			}
+			c := whole.Choices[0]
+			if got := strings.TrimSpace(c.Message.Content); got != "one two three four five" {
+				t.Errorf("%s %s whole: content %q, want the first 5 tokens of the correction", mode, field, got)
+			}
+			if c.FinishReason != "length" {
+				t.Errorf("%s %s whole: finish_reason %q, want length", mode, field, c.FinishReason)
+			}
+			if whole.Usage.Completion != 5 || c.Aligngate.Usage.Completion != 5 {
+				t.Errorf("%s %s whole: usage %d (want the upstream's 5), report usage %d (want 5): %s",
+					mode, field, whole.Usage.Completion, c.Aligngate.Usage.Completion, body)
+			}
+			events, _, _ := sseEvents(t, s.url, strings.Replace(req, "{", `{"stream":true,`, 1), nil)
+			if got := strings.TrimSpace(streamText(events)); got != "one two three four five" {
+				t.Errorf("%s %s stream: text %q", mode, field, got)
+			}
+			var finish any
+			var upstreamUsage float64
+			for _, ev := range events {
+				for _, ch := range choicesOf(ev) {
+					if f := ch["finish_reason"]; f != nil {
+						finish = f
+					}
+				}
+				if u, ok := ev["usage"].(map[string]any); ok {
+					upstreamUsage, _ = u["completion_tokens"].(float64)
+				}
+			}
+			if finish != "length" {
+				t.Errorf("%s %s stream: finish_reason %v, want length", mode, field, finish)
+			}
+			if mode == "aligner" && upstreamUsage != 5 {
+				t.Errorf("%s %s stream: upstream usage %v not relayed", mode, field, upstreamUsage)
+			}
+		}
+	}
+}
