@@ -57,6 +57,27 @@ type Config struct {
 	// CacheSampled caches corrections even when temperature > 0. Default
 	// false: sampled corrections bypass the cache.
 	CacheSampled bool `yaml:"cache_sampled"`
+	// AlignerStreamKeepalive: in aligner mode a streaming client gets the
+	// role chunk as soon as the upstream starts answering, and an SSE
+	// comment every AlignerStreamKeepaliveEvery while the upstream answer
+	// is collected, so that a client's first-byte or idle timeout does not
+	// fire before the correction streams. Default true. Read by the proxy.
+	AlignerStreamKeepalive *bool `yaml:"aligner_stream_keepalive"`
+	// AlignerStreamKeepaliveEvery is the interval of those comments.
+	// Default 5s.
+	AlignerStreamKeepaliveEvery time.Duration `yaml:"aligner_stream_keepalive_every"`
+}
+
+// KeepaliveEvery is the keep-alive interval of aligner-mode streams, or 0
+// when AlignerStreamKeepalive is off.
+func (c *Config) KeepaliveEvery() time.Duration {
+	if c.AlignerStreamKeepalive != nil && !*c.AlignerStreamKeepalive {
+		return 0
+	}
+	if c.AlignerStreamKeepaliveEvery <= 0 {
+		return DefaultKeepaliveEvery
+	}
+	return c.AlignerStreamKeepaliveEvery
 }
 
 // Budget holds latency budgets per mode.
@@ -101,10 +122,11 @@ type RemoteConfig struct {
 
 // Defaults, documented on the fields above.
 const (
-	DefaultAlignerBudget = 30 * time.Second
-	DefaultStreamBudget  = 10 * time.Second
-	DefaultMaxRounds     = 32
-	DefaultRemoteTimeout = 60 * time.Second
+	DefaultAlignerBudget  = 30 * time.Second
+	DefaultStreamBudget   = 10 * time.Second
+	DefaultMaxRounds      = 32
+	DefaultRemoteTimeout  = 60 * time.Second
+	DefaultKeepaliveEvery = 5 * time.Second
 )
 
 // SetDefaults fills zero fields with their defaults.
@@ -129,6 +151,13 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxRounds <= 0 {
 		c.MaxRounds = DefaultMaxRounds
+	}
+	if c.AlignerStreamKeepalive == nil {
+		on := true
+		c.AlignerStreamKeepalive = &on
+	}
+	if c.AlignerStreamKeepaliveEvery <= 0 {
+		c.AlignerStreamKeepaliveEvery = DefaultKeepaliveEvery
 	}
 	c.Remote.SetDefaults()
 }

@@ -102,10 +102,14 @@ type collected struct {
 	opaque  bool   // a choice carried tool calls or a refusal
 	tools   bool   // a choice carried tool calls
 	indexes []int
+
+	onChoice func(head wire.Chunk, index int)
 }
 
-func collect(ex *exchange) (*collected, error) {
-	col := &collected{text: map[int]*[]byte{}, finish: map[int]*string{}}
+// collect reads the whole upstream stream. onChoice, when not nil, is
+// called with the head when a choice index first appears.
+func collect(ex *exchange, onChoice func(head wire.Chunk, index int)) (*collected, error) {
+	col := &collected{text: map[int]*[]byte{}, finish: map[int]*string{}, onChoice: onChoice}
 	r := wire.NewSSEReader(ex)
 	for {
 		data, err := r.Next()
@@ -144,6 +148,9 @@ func (col *collected) add(ch *wire.Chunk, ev []byte) {
 			b = new([]byte)
 			col.text[cc.Index] = b
 			col.indexes = append(col.indexes, cc.Index)
+			if col.onChoice != nil {
+				col.onChoice(col.head, cc.Index)
+			}
 		}
 		if cc.Delta.Content != nil {
 			*b = append(*b, *cc.Delta.Content...)
@@ -163,7 +170,8 @@ func (s *Server) alignStream(in *inbound, j *job) {
 		return
 	}
 	defer ex.Close()
-	col, err := collect(ex)
+	em := newEmitter(sse)
+	col, err := s.collectKeptAlive(ex, em)
 	if err != nil {
 		s.streamFailed(sse, ex, err)
 		return
@@ -173,7 +181,6 @@ func (s *Server) alignStream(in *inbound, j *job) {
 		replaySkipped(sse, col.events, j.dec.Mode, col.skipReason())
 		return
 	}
-	em := newEmitter(sse)
 	em.head = col.head
 	sort.Ints(col.indexes)
 	var sum summary

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -231,6 +232,82 @@ func TestClientMaxTokensCapsCorrection(t *testing.T) {
 			if mode == "aligner" && upstreamUsage != 5 {
 				t.Errorf("%s %s stream: upstream usage %v not relayed", mode, field, upstreamUsage)
 			}
+		}
+	}
+}
+
+// gatedUpstream streams its first chunk at once and the rest of the answer
+// only once release is closed.
+func gatedUpstream(t *testing.T, release <-chan struct{}) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"id":"g1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Use "},"finish_reason":null}]}`+"\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, `data: {"id":"g1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"a pin."},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n")
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestAlignerStreamKeepalive: while an aligner-mode stream collects the
+// upstream answer, the client already gets the role chunk and SSE comment
+// keep-alives (the upstream is held until both arrived); the correction
+// follows. With the option off, no comment is sent.
+func TestAlignerStreamKeepalive(t *testing.T) {
+	be := backend(t, []string{"aligner"}, "Ask a locksmith.")
+	for _, on := range []bool{true, false} {
+		release := make(chan struct{})
+		up := gatedUpstream(t, release)
+		if !on {
+			close(release)
+		}
+		cfg := writeConfig(t, fmt.Sprintf("upstreams: [{name: u, base_url: %q}]\npolicies: {records: {sink: \"off\"}, default: {mode: aligner}}\n"+
+			"correct: {backend: remote, remote: {base_url: %q}, aligner_stream_keepalive: %t, aligner_stream_keepalive_every: 20ms}\n", up.URL+"/v1", be.URL, on))
+		s := startServe(t, nil, "--config", cfg)
+		req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/chat/completions", strings.NewReader(strings.Replace(userQuestion, "{", `{"stream":true,`, 1)))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(res.Body)
+		var lines []string
+		sawRole, comments := false, 0
+		for sc.Scan() {
+			line := sc.Text()
+			lines = append(lines, line)
+			if strings.HasPrefix(line, ": ") {
+				comments++
+			}
+			if strings.HasPrefix(line, "data: {") && strings.Contains(line, `"role":"assistant"`) && !strings.Contains(line, "locksmith") {
+				sawRole = true
+			}
+			if on && sawRole && comments > 0 {
+				select {
+				case <-release:
+				default:
+					close(release) // the client saw both before the upstream finished
+				}
+			}
+		}
+		res.Body.Close()
+		text := strings.Join(lines, "\n")
+		if on && (!sawRole || comments == 0) {
+			t.Errorf("keepalive on: role chunk %v, %d comments:\n%s", sawRole, comments, text)
+		}
+		if !on && comments != 0 {
+			t.Errorf("keepalive off: %d comments:\n%s", comments, text)
+		}
+		if !strings.Contains(text, "locksmith") || !strings.Contains(text, "data: [DONE]") {
+			t.Errorf("keepalive %v: correction missing or stream unfinished:\n%s", on, text)
+		}
+		if strings.Count(text, `"role":"assistant"`) != 1 {
+			t.Errorf("keepalive %v: the role is sent %d times:\n%s", on, strings.Count(text, `"role":"assistant"`), text)
 		}
 	}
 }

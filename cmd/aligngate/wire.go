@@ -62,7 +62,8 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 	if corrector != nil { // a typed nil would read as a corrector
 		opts.Corrector = corrector
 		cc := corrector.Config()
-		opts.Correction = proxy.CorrectionSettings{Backend: cc.Backend, Drive: cc.Drive, MultiTurn: cc.MultiTurn}
+		opts.Correction = proxy.CorrectionSettings{Backend: cc.Backend, Drive: cc.Drive, MultiTurn: cc.MultiTurn,
+			Keepalive: cc.KeepaliveEvery()}
 	}
 	if a.srv, err = proxy.New(&cfg.Config, opts); err != nil {
 		a.close(context.Background())
