@@ -153,3 +153,16 @@ func TestCheckTypeErrorNamesKey(t *testing.T) {
 		t.Errorf("the error names the Go struct:\n%s", r.stderr)
 	}
 }
+
+// TestCheckAsksRemoteModel: check asks a remote backend without a model
+// name for it, as serve does, and fails naming the flag when it lists
+// several.
+func TestCheckAsksRemoteModel(t *testing.T) {
+	for models, want := range map[string]string{"one": "lists one model", "a,b": "--aligner-remote-model NAME"} {
+		be := backend(t, strings.Split(models, ","), "x")
+		r := runCLI(t, "", nil, "check", "--config", writeConfig(t, checkBase+"correct: {backend: remote, remote: {base_url: \""+be.URL+"\"}}\n"))
+		if !strings.Contains(r.stdout+r.stderr, want) || (r.code == 0) != (models == "one") {
+			t.Errorf("%s: want %q: %+v", models, want, r)
+		}
+	}
+}
