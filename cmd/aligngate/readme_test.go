@@ -31,28 +31,34 @@ func TestReadmeDocumentsEnvironment(t *testing.T) {
 	}
 }
 
-// snippet returns the body of the first README code block fenced as lang.
-func snippet(t *testing.T, lang string) string {
+// snippet returns the body of the first README code block fenced as lang
+// whose text starts with prefix.
+func snippet(t *testing.T, lang, prefix string) string {
 	t.Helper()
-	text := readme(t)
-	_, rest, ok := strings.Cut(text, "\n```"+lang+"\n")
-	if !ok {
-		t.Fatalf("README has no ```%s block", lang)
+	rest := readme(t)
+	for {
+		var ok bool
+		if _, rest, ok = strings.Cut(rest, "\n```"+lang+"\n"); !ok {
+			t.Fatalf("README has no ```%s block starting %q", lang, prefix)
+		}
+		body, after, ok := strings.Cut(rest, "\n```\n")
+		if !ok {
+			t.Fatalf("README's ```%s block does not end", lang)
+		}
+		if strings.HasPrefix(body, prefix) {
+			return body + "\n"
+		}
+		rest = after
 	}
-	body, _, ok := strings.Cut(rest, "\n```\n")
-	if !ok {
-		t.Fatalf("README's ```%s block does not end", lang)
-	}
-	return body + "\n"
 }
 
 // readmeProxy serves a passthrough aligngate in front of an upstream double
 // and returns the README snippet for lang pointed at it.
-func readmeProxy(t *testing.T, lang, answer string) string {
+func readmeProxy(t *testing.T, lang, prefix, answer string) string {
 	t.Helper()
 	up := chatUpstream(t, answer)
 	s := startServe(t, nil, "--upstream", up.URL+"/v1")
-	code := snippet(t, lang)
+	code := snippet(t, lang, prefix)
 	if !strings.Contains(code, "http://localhost:8080/v1") {
 		t.Fatalf("the %s snippet does not use http://localhost:8080/v1", lang)
 	}
@@ -67,7 +73,7 @@ func TestReadmeJSSnippet(t *testing.T) {
 	if _, serr := os.Stat(filepath.Join(sdk, "openai", "package.json")); err != nil || serr != nil {
 		testenv.Missing(t, "node or the OpenAI Node SDK missing: install Node.js and run npm ci --prefix test/node")
 	}
-	code := readmeProxy(t, "js", "Paris is the capital of France.")
+	code := readmeProxy(t, "js", "", "Paris is the capital of France.")
 	dir := t.TempDir()
 	if err := os.Symlink(sdk, filepath.Join(dir, "node_modules")); err != nil {
 		t.Fatal(err)
@@ -84,7 +90,7 @@ func TestReadmeJSSnippet(t *testing.T) {
 // TestReadmeGoSnippet builds and runs the README's Go program as written
 // (but for the port) with go-openai from the module cache.
 func TestReadmeGoSnippet(t *testing.T) {
-	code := readmeProxy(t, "go", "Paris is the capital of France.")
+	code := readmeProxy(t, "go", "", "Paris is the capital of France.")
 	dir := t.TempDir()
 	gosum, err := os.ReadFile("../../go.sum")
 	if err != nil {
@@ -119,4 +125,18 @@ func goOpenAIVersion(t *testing.T) string {
 	}
 	t.Fatal("go.mod does not require go-openai")
 	return ""
+}
+
+// TestReadmeCurlSnippet runs the README's curl example as written (but for
+// the port) against a passthrough aligngate.
+func TestReadmeCurlSnippet(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		testenv.Missing(t, "curl not found in PATH")
+	}
+	code := readmeProxy(t, "sh", "curl ", "Call a locksmith.")
+	r := runCLIProgram(t, "", "bash", "-c", code)
+	if r.code != 0 || !strings.Contains(r.stdout, "200 OK") || !strings.Contains(r.stdout, "X-Aligngate-Mode: off") ||
+		!strings.Contains(r.stdout, "Call a locksmith.") {
+		t.Errorf("curl snippet: %+v", r)
+	}
 }
