@@ -95,3 +95,20 @@ func TestFollowAnswerTokensSpansSentences(t *testing.T) {
 		t.Errorf("caps per sentence: %+v", m.params)
 	}
 }
+
+// TestGuideAnswerTokensStopsRounds: in guide drive the cap covers the whole
+// answer too; once it is spent no further upstream round is asked for.
+func TestGuideAnswerTokensStopsRounds(t *testing.T) {
+	m := &capModel{text: "alpha beta gamma."}
+	c := newCapCorrector(t, m, nil)
+	up := &fakeUpstream{script: []string{"First.", " Second.", " Third.", " Fourth."}}
+	var got strings.Builder
+	o, err := c.Guide(context.Background(), Request{Mode: ModeStream, Question: "Q?", AnswerTokens: 6}, up,
+		func(s string) error { got.WriteString(s); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != "alpha beta gamma. alpha beta gamma." || !o.Cut || o.Rounds != 2 || len(up.prefixes) != 2 {
+		t.Errorf("text %q, outcome %+v, upstream rounds %d", got.String(), o, len(up.prefixes))
+	}
+}
