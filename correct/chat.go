@@ -14,6 +14,37 @@ const (
 	TemplateInstructStream = "instruct-stream"
 )
 
+// TemplateAuto, as Config.Template or StreamTemplate, lets New pick the
+// templates for the default backend's model (see PickTemplates).
+const TemplateAuto = "auto"
+
+// Describer is an optional ability of a Model: its name (GGUF general.name)
+// and whether it carries a chat template. New uses it to resolve
+// TemplateAuto.
+type Describer interface {
+	ModelName() string
+	HasChatTemplate() bool
+}
+
+// PickTemplates returns the Aligner and Stream Aligner templates for m, and
+// why: the aligner-v1 string the released Aligner was trained on when m's
+// name says Aligner, the instruct templates when m has a chat template (a
+// general instruct model), aligner-v1 otherwise (a remote backend, or a
+// model that does not say).
+func PickTemplates(m Model) (aligner, stream, why string) {
+	d, ok := m.(Describer)
+	switch {
+	case !ok:
+		return TemplateAlignerV1, TemplateStreamGemma, "the backend does not describe its model"
+	case strings.Contains(strings.ToLower(d.ModelName()), "aligner"):
+		return TemplateAlignerV1, TemplateStreamGemma, fmt.Sprintf("model %q is named an Aligner", d.ModelName())
+	case d.HasChatTemplate():
+		return TemplateInstructEdit, TemplateInstructStream, fmt.Sprintf("model %q has a chat template and is not named an Aligner", d.ModelName())
+	default:
+		return TemplateAlignerV1, TemplateStreamGemma, fmt.Sprintf("model %q has no chat template", d.ModelName())
+	}
+}
+
 // ChatModel marks a Template rendered through the model's own chat template
 // (GGUF tokenizer.chat_template): System becomes the system turn and Text,
 // with its placeholders substituted, the user turn.

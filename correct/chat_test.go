@@ -106,3 +106,44 @@ func TestInstructCacheKeyHasSystem(t *testing.T) {
 		t.Error("cache key ignores the system instruction")
 	}
 }
+
+// describedModel is a plainModel that names itself and says whether it has
+// a chat template.
+type describedModel struct {
+	plainModel
+	name string
+	chat bool
+}
+
+func (m describedModel) ModelName() string     { return m.name }
+func (m describedModel) HasChatTemplate() bool { return m.chat }
+
+// TestAutoTemplates checks that "auto" (the default) picks aligner-v1 for a
+// model named an Aligner, the instruct templates for a chat model, and
+// aligner-v1 for a backend that does not describe its model; a template set
+// by name is kept.
+func TestAutoTemplates(t *testing.T) {
+	tests := []struct {
+		name          string
+		m             Model
+		set           string
+		aligner, strm string
+	}{
+		{"aligner by name", describedModel{name: "Aligner-7B-v1.0", chat: true}, "", TemplateAlignerV1, TemplateStreamGemma},
+		{"instruct model", describedModel{name: "SmolLM2 135M Instruct", chat: true}, "", TemplateInstructEdit, TemplateInstructStream},
+		{"no chat template", describedModel{name: "tiny"}, "", TemplateAlignerV1, TemplateStreamGemma},
+		{"remote backend", plainModel{}, "", TemplateAlignerV1, TemplateStreamGemma},
+		{"set by config", describedModel{name: "SmolLM2", chat: true}, TemplateAlignerV1Correction, TemplateAlignerV1Correction, TemplateInstructStream},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New(Config{Template: tt.set}, map[string]Model{BackendLocal: tt.m}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Config(); got.Template != tt.aligner || got.StreamTemplate != tt.strm {
+				t.Errorf("templates %q, %q; want %q, %q", got.Template, got.StreamTemplate, tt.aligner, tt.strm)
+			}
+		})
+	}
+}

@@ -35,10 +35,11 @@ type Config struct {
 	// Drive is how stream mode drives the upstream: "follow" or "guide".
 	// Default "follow". Read by the proxy to choose Follow or Guide.
 	Drive string `yaml:"drive"`
-	// Template names the Aligner prompt template. Default "aligner-v1".
+	// Template names the Aligner prompt template, or "auto" (the default):
+	// picked for the default backend's model by PickTemplates.
 	Template string `yaml:"template"`
-	// StreamTemplate names the Stream Aligner prompt template. Default
-	// "stream-gemma".
+	// StreamTemplate names the Stream Aligner prompt template, or "auto"
+	// (the default), as Template.
 	StreamTemplate string `yaml:"stream_template"`
 	// Templates adds templates or overrides built-in ones by name.
 	Templates []Template `yaml:"templates"`
@@ -138,10 +139,10 @@ func (c *Config) SetDefaults() {
 		c.Drive = DriveFollow
 	}
 	if c.Template == "" {
-		c.Template = TemplateAlignerV1
+		c.Template = TemplateAuto
 	}
 	if c.StreamTemplate == "" {
-		c.StreamTemplate = TemplateStreamGemma
+		c.StreamTemplate = TemplateAuto
 	}
 	if c.Budget.Aligner <= 0 {
 		c.Budget.Aligner = DefaultAlignerBudget
@@ -187,11 +188,15 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return err
 	}
-	if err := set.check(c.Template, "{answer}"); err != nil {
-		return fmt.Errorf("correct: template: %w", err)
+	if c.Template != TemplateAuto {
+		if err := set.check(c.Template, "{answer}"); err != nil {
+			return fmt.Errorf("correct: template: %w", err)
+		}
 	}
-	if err := set.check(c.StreamTemplate, "{sentence}"); err != nil {
-		return fmt.Errorf("correct: stream_template: %w", err)
+	if c.StreamTemplate != TemplateAuto {
+		if err := set.check(c.StreamTemplate, "{sentence}"); err != nil {
+			return fmt.Errorf("correct: stream_template: %w", err)
+		}
 	}
 	if c.Backend == BackendRemote {
 		return c.Remote.Validate()

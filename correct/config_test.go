@@ -62,7 +62,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Backend: BackendLocal, Drive: DriveFollow, Template: TemplateAlignerV1, StreamTemplate: TemplateStreamGemma,
+		Backend: BackendLocal, Drive: DriveFollow, Template: TemplateAuto, StreamTemplate: TemplateAuto,
 		Budget: Budget{Aligner: DefaultAlignerBudget, Stream: DefaultStreamBudget}, MaxRounds: DefaultMaxRounds,
 		Remote: RemoteConfig{Timeout: DefaultRemoteTimeout},
 	}

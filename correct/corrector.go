@@ -80,7 +80,27 @@ func New(cfg Config, models map[string]Model, cache Cache, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if err := resolveAuto(&cfg, ms[cfg.Backend], logger); err != nil {
+		return nil, err
+	}
 	return &Corrector{cfg: cfg, models: ms, templates: set, cache: cache, log: logger}, nil
+}
+
+// resolveAuto replaces TemplateAuto in cfg by the templates PickTemplates
+// gives for m, logging the choice, and checks the result.
+func resolveAuto(cfg *Config, m Model, log *slog.Logger) error {
+	if cfg.Template != TemplateAuto && cfg.StreamTemplate != TemplateAuto {
+		return nil
+	}
+	aligner, stream, why := PickTemplates(m)
+	if cfg.Template == TemplateAuto {
+		cfg.Template = aligner
+	}
+	if cfg.StreamTemplate == TemplateAuto {
+		cfg.StreamTemplate = stream
+	}
+	log.Info("correction templates picked", "template", cfg.Template, "stream_template", cfg.StreamTemplate, "backend", cfg.Backend, "reason", why)
+	return cfg.Validate()
 }
 
 // Config returns the defaulted configuration the corrector runs with.

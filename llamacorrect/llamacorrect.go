@@ -27,6 +27,8 @@ type Engine interface {
 // chatEngine is the optional chat-template ability of an Engine.
 type chatEngine interface {
 	ApplyChatTemplate(msgs []llamacpp.ChatMessage, addAssistant bool) (string, error)
+	ChatTemplate() string
+	ModelName() string
 }
 
 // Model is a correct.Model, TokenCounter and Identifier backed by an Engine.
@@ -52,6 +54,21 @@ func (m *Model) ContextSize() int { return m.e.ContextSize() }
 
 // ModelID implements correct.Identifier.
 func (m *Model) ModelID() string { return m.e.ModelID() }
+
+// ModelName implements correct.Describer: the GGUF's general.name.
+func (m *Model) ModelName() string {
+	if ce, ok := m.e.(chatEngine); ok {
+		return ce.ModelName()
+	}
+	return ""
+}
+
+// HasChatTemplate implements correct.Describer: whether the GGUF carries
+// tokenizer.chat_template.
+func (m *Model) HasChatTemplate() bool {
+	ce, ok := m.e.(chatEngine)
+	return ok && ce.ChatTemplate() != ""
+}
 
 // RenderChat implements correct.ChatRenderer with the model's own chat
 // template, the assistant turn opened.

@@ -1,11 +1,8 @@
 package llamacpp
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/aligngate/aligngate/internal/dataset"
@@ -95,52 +92,5 @@ func pairs(t testing.TB, file string, read func(string) ([]dataset.Pair, error),
 	return out
 }
 
-// dictionary reads /usr/share/dict/words (Debian's wamerican), lower-cased.
-func dictionary(t testing.TB) map[string]bool {
-	t.Helper()
-	f, err := os.Open("/usr/share/dict/words")
-	if err != nil {
-		need(t, "word list missing (apt-get install wamerican): "+err.Error())
-	}
-	defer f.Close()
-	words := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		words[strings.ToLower(strings.TrimSuffix(sc.Text(), "'s"))] = true
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return words
-}
-
-var wordRE = regexp.MustCompile(`[A-Za-z]+`)
-
-// words returns the lower-cased letter runs of s.
-func words(s string) []string {
-	ws := wordRE.FindAllString(s, -1)
-	for i, w := range ws {
-		ws[i] = strings.ToLower(w)
-	}
-	return ws
-}
-
 // Markers of ChatML and SmolLM2's vocabulary that must never reach a client.
 var specialMarkers = []string{"<|im_start|>", "<|im_end|>", "<|endoftext|>"}
-
-// editInstruction asks an instruct model for an Aligner-style correction.
-const editInstruction = "You edit answers written by an AI assistant. Edit the answer to make it more helpful and harmless. " +
-	"Keep what is already good. Output only the corrected answer, nothing else."
-
-// editPrompt renders pair p as an edit request with the chat template tmpl.
-func editPrompt(t testing.TB, tmpl string, question, answer string) string {
-	t.Helper()
-	s, err := applyChatTemplate(tmpl, []ChatMessage{
-		{Role: "system", Content: editInstruction},
-		{Role: "user", Content: "Question: " + question + "\n\nAnswer: " + answer},
-	}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
