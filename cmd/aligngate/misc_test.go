@@ -41,10 +41,12 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "not a git checkout or no git: %v", err)
 	}
-	// The go command stamps VCS information only where .git is a folder
-	// (not in a `git worktree`, whose .git is a file).
+	// The go command stamps VCS information only where .git is a folder:
+	// not in a `git worktree`, whose .git is a file. That is a limit of the
+	// go command, not something missing, so it skips even under CI (which
+	// runs in a clone).
 	if st, err := os.Stat("../../.git"); err != nil || !st.IsDir() {
-		testenv.Missing(t, "../../.git is not a folder (a git worktree?): the go command cannot stamp the revision")
+		t.Skip("../../.git is not a folder (a git worktree): the go command cannot stamp the revision here")
 	}
 	r := runCLI(t, "", nil, "version")
 	m := regexp.MustCompile(`^aligngate (\S+) \(revision ([0-9a-f]{12})(\+dirty)?, [0-9TZ:-]+, go[0-9.]+\S*\)\n$`).FindStringSubmatch(r.stdout)
