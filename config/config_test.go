@@ -215,7 +215,11 @@ func TestParseInvalid(t *testing.T) {
 		// The decoder's duration error names neither key nor line (see
 		// TestParseErrorNamesDurationKey); only the value can be checked.
 		{"bad duration", up + "timeouts: {connect: soon}\n", []string{"soon"}, nil},
-		{"number as duration", up + "timeouts: {connect: 5}\n", []string{"Timeouts", "time.Duration"}, nil},
+		{"number as duration", up + "timeouts: {connect: 5}\n", []string{"timeouts.connect (line 2)", "duration with a unit"}, nil},
+		{"string as integer", up + "server:\n  max_body_bytes: lots\n", []string{"server.max_body_bytes (line 3): want an integer, got \"lots\""}, nil},
+		{"list as number", up + "correct: {sampling: {temperature: [1]}}\n", []string{"correct.sampling.temperature (line 2): want a number, got a list"}, nil},
+		{"integer as list", "upstreams:\n  - name: a\n    base_url: \"http://x/v1\"\n    models: 3\n", []string{"upstreams[0].models (line 4): want a list, got an integer"}, nil},
+		{"string as bool", up + "policies: {default: {cache: maybe}}\n", []string{"policies.default.cache (line 2): want true or false"}, nil},
 		{"negative body", up + "server: {max_body_bytes: -1}\n", []string{"server.max_body_bytes"}, nil},
 		{"negative cache ttl", up + "cache: {ttl: -1h}\n", []string{"cache", "ttl"}, cache.ErrInvalidConfig},
 		{"cache redis scheme", up + "cache: {redis_url: \"http://h:1\"}\n", []string{"cache", "redis_url"}, cache.ErrInvalidConfig},

@@ -58,6 +58,27 @@ type Config struct {
 	// CacheSampled caches corrections even when temperature > 0. Default
 	// false: sampled corrections bypass the cache.
 	CacheSampled bool `yaml:"cache_sampled"`
+	// AlignerStreamKeepalive: in aligner mode a streaming client gets the
+	// role chunk as soon as the upstream starts answering, and an SSE
+	// comment every AlignerStreamKeepaliveEvery while the upstream answer
+	// is collected, so that a client's first-byte or idle timeout does not
+	// fire before the correction streams. Default true. Read by the proxy.
+	AlignerStreamKeepalive *bool `yaml:"aligner_stream_keepalive"`
+	// AlignerStreamKeepaliveEvery is the interval of those comments.
+	// Default 5s.
+	AlignerStreamKeepaliveEvery time.Duration `yaml:"aligner_stream_keepalive_every"`
+}
+
+// KeepaliveEvery is the keep-alive interval of aligner-mode streams, or 0
+// when AlignerStreamKeepalive is off.
+func (c *Config) KeepaliveEvery() time.Duration {
+	if c.AlignerStreamKeepalive != nil && !*c.AlignerStreamKeepalive {
+		return 0
+	}
+	if c.AlignerStreamKeepaliveEvery <= 0 {
+		return DefaultKeepaliveEvery
+	}
+	return c.AlignerStreamKeepaliveEvery
 }
 
 // Budget holds latency budgets per mode.
@@ -91,7 +112,9 @@ type RemoteConfig struct {
 	BaseURL string `yaml:"base_url"`
 	// APIKey is sent as "Authorization: Bearer <key>" when not empty.
 	APIKey string `yaml:"api_key"`
-	// Model is the model name sent in requests. Required with BaseURL.
+	// Model is the model name sent in requests. Default: the one model the
+	// server's GET /v1/models lists, asked at start (start fails when it
+	// lists none or several).
 	Model string `yaml:"model"`
 	// Timeout bounds one request, on top of the correction budget.
 	// Default 60s.
@@ -100,10 +123,11 @@ type RemoteConfig struct {
 
 // Defaults, documented on the fields above.
 const (
-	DefaultAlignerBudget = 30 * time.Second
-	DefaultStreamBudget  = 10 * time.Second
-	DefaultMaxRounds     = 32
-	DefaultRemoteTimeout = 60 * time.Second
+	DefaultAlignerBudget  = 30 * time.Second
+	DefaultStreamBudget   = 10 * time.Second
+	DefaultMaxRounds      = 32
+	DefaultRemoteTimeout  = 60 * time.Second
+	DefaultKeepaliveEvery = 5 * time.Second
 )
 
 // SetDefaults fills zero fields with their defaults.
@@ -128,6 +152,13 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxRounds <= 0 {
 		c.MaxRounds = DefaultMaxRounds
+	}
+	if c.AlignerStreamKeepalive == nil {
+		on := true
+		c.AlignerStreamKeepalive = &on
+	}
+	if c.AlignerStreamKeepaliveEvery <= 0 {
+		c.AlignerStreamKeepaliveEvery = DefaultKeepaliveEvery
 	}
 	c.Remote.SetDefaults()
 }
@@ -173,10 +204,11 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Validate reports whether the remote settings are usable.
+// Validate reports whether the remote settings are usable. An empty Model
+// is valid: the caller asks the server with DiscoverModel.
 func (r *RemoteConfig) Validate() error {
-	if r.BaseURL == "" || r.Model == "" {
-		return errors.New("correct: remote needs base_url and model")
+	if r.BaseURL == "" {
+		return errors.New("correct: remote needs base_url")
 	}
 	u, err := url.Parse(r.BaseURL)
 	if err != nil {
@@ -212,3 +244,20 @@ func (s Sampling) params() Params {
 
 // normBackend lower-cases and trims a backend name.
 func normBackend(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// CheckTemplate reports whether the template name (a built-in or one of
+// Templates) exists and suits mode: Aligner templates need {answer},
+// Stream Aligner ones {sentence}; for mode off only the name is checked.
+func (c *Config) CheckTemplate(name, mode string) error {
+	set, err := newTemplateSet(c.Templates)
+	if err != nil {
+		return err
+	}
+	switch mode {
+	case ModeAligner:
+		return set.check(name, "{answer}")
+	case ModeStream:
+		return set.check(name, "{sentence}")
+	}
+	return set.check(name, "")
+}

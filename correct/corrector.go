@@ -21,17 +21,21 @@ type Corrector struct {
 
 // Request describes one correction. Zero fields take the configured default.
 type Request struct {
-	Mode        string        // "off", "aligner" or "stream"; "off" returns the answer untouched
-	Backend     string        // "local" or "remote"; default Config.Backend
-	Template    string        // template name; default Config.Template (Align) or Config.StreamTemplate (Follow, Guide)
-	Question    string        // the question, see Question
-	Answer      string        // the upstream answer (Align only)
-	Temperature *float32      // overrides Config.Sampling.Temperature
-	TopP        *float32      // overrides Config.Sampling.TopP
-	MaxTokens   int           // caps the tokens of one correction when > 0
-	Budget      time.Duration // latency budget per correction (per sentence in stream); default from Config.Budget
-	FailClosed  bool          // return a *FallbackError instead of the original text
-	NoCache     bool          // neither read nor write the cache (outcome "bypass")
+	Mode        string   // "off", "aligner" or "stream"; "off" returns the answer untouched
+	Backend     string   // "local" or "remote"; default Config.Backend
+	Template    string   // template name; default Config.Template (Align) or Config.StreamTemplate (Follow, Guide)
+	Question    string   // the question, see Question
+	Answer      string   // the upstream answer (Align only)
+	Temperature *float32 // overrides Config.Sampling.Temperature
+	TopP        *float32 // overrides Config.Sampling.TopP
+	MaxTokens   int      // caps the tokens of one correction when > 0
+	// AnswerTokens is the client's cap on the whole corrected answer (its
+	// max_tokens) when > 0: over every sentence in stream mode. A
+	// correction it cuts short sets Outcome.Cut.
+	AnswerTokens int
+	Budget       time.Duration // latency budget per correction (per sentence in stream); default from Config.Budget
+	FailClosed   bool          // return a *FallbackError instead of the original text
+	NoCache      bool          // neither read nor write the cache (outcome "bypass")
 	// Route, when set, is part of the cache key, so that answers read from
 	// different API routes (e.g. "/v1/responses") never share an entry.
 	Route string
@@ -52,6 +56,7 @@ type Outcome struct {
 	Sentences int           // sentences corrected or passed through (stream)
 	Rounds    int           // upstream calls made (guide)
 	Truncated bool          // reports whether guide stopped at max_rounds before the upstream ended
+	Cut       bool          // reports whether Request.AnswerTokens cut the corrected answer short
 }
 
 // New returns a Corrector. models maps backend names ("local", "remote") to
@@ -134,6 +139,7 @@ func (c *Corrector) Align(ctx context.Context, r Request, onToken func(string) e
 	}
 	j.vars = promptVars{Question: r.Question, Answer: r.Answer}
 	j.original = r.Answer
+	j.answerCap = r.AnswerTokens
 	j.onToken = onToken
 	res := c.run(ctx, j)
 	out = res.outcome(r.Answer)

@@ -170,7 +170,10 @@ func (c *Corrector) Guide(ctx context.Context, r Request, up Upstream, emit func
 				return st.outcome(), err
 			}
 		}
-		if done || text == "" {
+		if st.budget == 0 && !done && text != "" {
+			st.out.Cut = true // the client's cap is spent before the answer ended
+		}
+		if done || text == "" || st.out.Cut {
 			return st.outcome(), nil
 		}
 	}

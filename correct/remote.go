@@ -31,14 +31,13 @@ func NewRemote(cfg RemoteConfig, client *http.Client, inject func(context.Contex
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Model == "" {
+		return nil, errors.New("correct: remote needs a model name (see DiscoverModel)")
+	}
 	if client == nil {
 		return nil, errors.New("correct: remote needs an http.Client")
 	}
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if !strings.HasSuffix(base, "/v1") {
-		base += "/v1"
-	}
-	return &Remote{cfg: cfg, endpoint: base + "/completions", client: client, inject: inject}, nil
+	return &Remote{cfg: cfg, endpoint: v1Base(cfg.BaseURL) + "/completions", client: client, inject: inject}, nil
 }
 
 // ModelID identifies the remote model for cache keys: model name and base URL.

@@ -24,6 +24,7 @@ type job struct {
 	original   string // the text handed back on fallback
 	params     Params
 	maxCap     int // caps MaxTokens when > 0
+	answerCap  int // the client's cap on the corrected text when > 0 (result.cut)
 	budget     time.Duration
 	failClosed bool
 	cache      Cache // nil: no caching
@@ -38,6 +39,7 @@ type result struct {
 	fallback  string
 	cache     string
 	partial   bool
+	cut       bool // answerCap stopped the generation
 	tokensIn  int
 	tokensOut int
 	drafted   int
@@ -51,6 +53,7 @@ func (r result) outcome(original string) Outcome {
 	return Outcome{
 		Text: r.text, Corrected: r.fallback == "" && r.text != strings.TrimSpace(original), Fallback: r.fallback, Partial: r.partial,
 		Cache: r.cache, TokensIn: r.tokensIn, TokensOut: r.tokensOut, Drafted: r.drafted, Accepted: r.accepted,
+		Cut: r.cut,
 	}
 }
 
@@ -102,11 +105,18 @@ func (c *Corrector) run(ctx context.Context, j job) result {
 	if err != nil {
 		return c.fallback(ctx, j, res, context.Background(), err)
 	}
-	n, err := maxTokens(j.model, prompt, j.original, j.maxCap)
+	n, err := maxTokens(j.model, prompt, j.original, j.capTokens())
 	if err != nil {
 		return c.fallback(ctx, j, res, context.Background(), err)
 	}
 	j.params.MaxTokens = n
+	clientBound := j.answerCap > 0 && n == j.answerCap
+	if clientBound && j.cache != nil {
+		// Whether the cap cut the text is known only to the generation
+		// (its finish reason), and the cache keeps text alone: a correction
+		// the client's cap bounds is neither served from nor stored in it.
+		j.cache, res.cache = nil, "bypass"
+	}
 	j.params.Reference = j.original
 	bctx, cancel := context.WithTimeout(ctx, j.budget)
 	defer cancel()
@@ -128,6 +138,7 @@ func (c *Corrector) run(ctx context.Context, j job) result {
 	if err == nil {
 		if err = g.sc.finish(text, ran); err == nil {
 			res.text = text
+			res.cut = clientBound && g.hitCap()
 			return res
 		}
 	}
@@ -154,6 +165,7 @@ type generation struct {
 	tokensOut int
 	drafted   int
 	accepted  int
+	finish    string // the model's finish reason
 	sc        streamCleaner
 }
 
@@ -169,6 +181,7 @@ func (g *generation) compute(ctx context.Context) (string, error) {
 	g.tokensOut += r.CompletionTokens
 	g.drafted += r.Drafted
 	g.accepted += r.Accepted
+	g.finish = r.FinishReason
 	g.mu.Unlock()
 	if err != nil {
 		return "", err

@@ -17,11 +17,15 @@ type streamer struct {
 	prefix   string          // the corrected prefix as the model sees it
 	out      Outcome
 	start    time.Time
+	budget   int // tokens left of Request.AnswerTokens; -1 without a cap
 }
 
 // newStreamer prepares a stream correction of r.
 func (c *Corrector) newStreamer(r Request, emit func(string) error) (*streamer, error) {
-	st := &streamer{c: c, question: r.Question, emit: emit, start: time.Now()}
+	st := &streamer{c: c, question: r.Question, emit: emit, start: time.Now(), budget: -1}
+	if r.AnswerTokens > 0 {
+		st.budget = r.AnswerTokens
+	}
 	if r.Mode == ModeOff {
 		st.out.Fallback = "" // pass-through: j.model stays nil
 		return st, nil
@@ -38,19 +42,32 @@ func (c *Corrector) newStreamer(r Request, emit func(string) error) (*streamer, 
 // whitespace, mode off and every sentence after a fallback pass through
 // unchanged: once the model failed for one sentence the rest of the answer
 // is not held up by it again.
+//
+// Once the client's cap on the answer (Request.AnswerTokens) is spent, the
+// rest of the answer is dropped and Outcome.Cut is set.
 func (st *streamer) handle(ctx context.Context, seg Segment) error {
+	if st.out.Cut {
+		return nil
+	}
 	if seg.Code {
 		st.prefix += seg.Text
-		return st.write(seg.Text)
+		return st.passThrough(seg.Text)
 	}
 	lead, core, trail := splitSpace(seg.Text)
 	if core == "" {
 		return st.write(seg.Text)
 	}
+	if st.budget == 0 {
+		st.out.Cut = true
+		return nil
+	}
 	st.out.Sentences++
 	if st.j.model == nil || st.out.Fallback != "" {
 		st.prefix = joinPrefix(st.prefix, core)
-		return st.write(seg.Text)
+		return st.passThrough(seg.Text)
+	}
+	if st.budget > 0 {
+		st.j.answerCap = st.budget
 	}
 	res := st.correct(ctx, core)
 	st.tally(res)
@@ -61,7 +78,19 @@ func (st *streamer) handle(ctx context.Context, seg Segment) error {
 		st.out.Corrected = true
 	}
 	st.prefix = joinPrefix(st.prefix, res.text)
+	st.out.Cut = res.cut
+	if st.spend(res, res.text) {
+		st.budget = 0
+	}
 	return st.write(lead + res.text + trail)
+}
+
+// passThrough emits upstream text unchanged, counting it against the cap.
+func (st *streamer) passThrough(text string) error {
+	if st.spend(result{}, text) {
+		st.budget = 0
+	}
+	return st.write(text)
 }
 
 // correct corrects one sentence. When the prompt does not fit the model

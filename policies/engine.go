@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"sync/atomic"
 	"time"
 )
@@ -147,8 +148,15 @@ func (w *watcher) poll(e *Engine, load func() (*Config, error), logger *slog.Log
 		return
 	}
 	w.last, w.pending = fs, nil
+	prev := e.Config()
 	if err := e.Reload(load); err != nil {
 		logger.Error("policy reload rejected; keeping current policy", "path", w.path, "err", err)
+		return
+	}
+	// The start-up check, or an edit outside the policies, changes nothing
+	// in force: say so only at debug level.
+	if reflect.DeepEqual(prev, e.Config()) {
+		logger.Debug("policy file read again; policies unchanged", "path", w.path)
 		return
 	}
 	logger.Info("policy reloaded", "path", w.path)

@@ -174,7 +174,7 @@ func TestNeverCorrected(t *testing.T) {
 	tests := []struct {
 		name, body, answer, skipped string
 	}{
-		{"tool call answer", `{"model":"m","messages":[{"role":"user","content":"q"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, toolAnswer, skipNoText},
+		{"tool call answer", `{"model":"m","messages":[{"role":"user","content":"q"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, toolAnswer, skipTools},
 		{"json mode", `{"model":"m","messages":[{"role":"user","content":"q"}],"response_format":{"type":"json_object"}}`, okChat, skipJSON},
 		{"logprobs", `{"model":"m","messages":[{"role":"user","content":"q"}],"logprobs":true}`, okChat, skipLogprobs},
 	}
@@ -223,10 +223,12 @@ type gotChunk struct {
 			Role    string  `json:"role"`
 			Content *string `json:"content"`
 		} `json:"delta"`
-		FinishReason *string `json:"finish_reason"`
+		FinishReason *string      `json:"finish_reason"`
+		Aligngate    *wire.Report `json:"aligngate"`
 	} `json:"choices"`
-	Usage     json.RawMessage `json:"usage"`
-	Aligngate *wire.Report    `json:"aligngate"`
+	Usage json.RawMessage `json:"usage"`
+	// Aligngate must stay empty: the report is per choice.
+	Aligngate json.RawMessage `json:"aligngate"`
 	Error     json.RawMessage `json:"error"`
 }
 
@@ -299,8 +301,8 @@ func TestAlignerStreamsCorrection(t *testing.T) {
 	if text.String() != "Much better answer here." || pieces < 2 {
 		t.Errorf("streamed %q in %d pieces", text.String(), pieces)
 	}
-	if final == nil || *final.Choices[0].FinishReason != "length" || final.Aligngate == nil || !final.Aligngate.Corrected ||
-		final.Aligngate.Original == nil || *final.Aligngate.Original != "Bad answer." {
+	if final == nil || *final.Choices[0].FinishReason != "length" || final.Choices[0].Aligngate == nil || !final.Choices[0].Aligngate.Corrected ||
+		final.Choices[0].Aligngate.Original == nil || *final.Choices[0].Aligngate.Original != "Bad answer." {
 		t.Errorf("final chunk %+v", final)
 	}
 	if last := chunks[len(chunks)-1]; string(last.Usage) != `{"total_tokens":3}` {

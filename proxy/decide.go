@@ -104,6 +104,9 @@ func (s summary) setHeaders(h http.Header) {
 func newReport(mode string, o correct.Outcome, original string, includeOriginal bool) *wire.Report {
 	r := &wire.Report{Mode: mode, Corrected: o.Corrected, CorrectionMs: o.Duration.Milliseconds(), Fallback: o.Fallback, Cache: o.Cache,
 		Drafted: o.Drafted, Accepted: o.Accepted}
+	if o.TokensIn > 0 || o.TokensOut > 0 {
+		r.Usage = &wire.ReportUsage{PromptTokens: o.TokensIn, CompletionTokens: o.TokensOut}
+	}
 	// A stream that fell back after corrected text went out carries the
 	// original, so the answer is never lost.
 	if includeOriginal || (o.Fallback != "" && o.Partial) {

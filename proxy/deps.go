@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"time"
 
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/policies"
@@ -36,6 +37,10 @@ type CorrectionSettings struct {
 	Drive string
 	// MultiTurn serialises earlier turns into the corrector's question.
 	MultiTurn bool
+	// Keepalive is the interval of SSE comments an aligner-mode stream
+	// sends while it collects the upstream answer (after the role chunk,
+	// sent as soon as the upstream starts); 0 sends neither.
+	Keepalive time.Duration
 }
 
 var (

@@ -124,6 +124,7 @@ func (f *follower) session(i int) *correct.Session {
 	sess, ok := f.sessions[i]
 	if !ok {
 		r := correctionRequest(f.j.dec, f.j.question)
+		r.AnswerTokens = f.j.req.AnswerCap()
 		sess = f.s.corrector.Follow(f.in.ctx(), r, func(t string) error { return f.em.content(i, t) })
 		f.sessions[i] = sess
 	}

@@ -118,7 +118,9 @@ func (s *Server) guideWhole(in *inbound, j *job, g *guideUpstream) {
 func (s *Server) runGuide(ctx context.Context, j *job, g *guideUpstream, emit func(string) error) (correct.Outcome, error) {
 	ctx, span := s.tel.Tracer.Start(ctx, "correct.guide")
 	defer span.End()
-	o, err := s.corrector.Guide(ctx, correctionRequest(j.dec, j.question), g, emit)
+	r := correctionRequest(j.dec, j.question)
+	r.AnswerTokens = j.req.AnswerCap()
+	o, err := s.corrector.Guide(ctx, r, g, emit)
 	span.SetAttributes(attribute.String("aligngate.mode", j.dec.Mode), attribute.Int("aligngate.guide.rounds", o.Rounds),
 		attribute.Bool("aligngate.guide.truncated", o.Truncated), attribute.Bool("aligngate.corrected", o.Corrected),
 		attribute.String("aligngate.fallback", o.Fallback), attribute.Int("gen_ai.usage.output_tokens", o.TokensOut))

@@ -258,8 +258,8 @@ func TestGuideStreamsSentenceBySentence(t *testing.T) {
 			t.Errorf("chunk head not the upstream's: %+v", c)
 		}
 	}
-	if fr := last.Choices[0].FinishReason; fr == nil || *fr != "stop" || last.Aligngate == nil ||
-		!last.Aligngate.Corrected || last.Aligngate.Mode != "stream" {
+	if fr := last.Choices[0].FinishReason; fr == nil || *fr != "stop" || last.Choices[0].Aligngate == nil ||
+		!last.Choices[0].Aligngate.Corrected || last.Choices[0].Aligngate.Mode != "stream" {
 		t.Errorf("final chunk %+v", last)
 	}
 

@@ -137,7 +137,7 @@ func (g *guideUpstream) chunkHead() wire.Chunk {
 func (g *guideUpstream) finishReason(o correct.Outcome) *string {
 	r := "stop"
 	switch {
-	case o.Truncated:
+	case o.Truncated || o.Cut:
 		r = "length"
 	case g.finish != nil && *g.finish != "":
 		r = *g.finish

@@ -182,7 +182,7 @@ func TestLocalStreamCorrectsSentences(t *testing.T) {
 	if final == nil || *final.Choices[0].FinishReason != "length" {
 		t.Errorf("no finish chunk: %q", events)
 	}
-	if final != nil && (final.Aligngate == nil || !final.Aligngate.Corrected) {
-		t.Errorf("final chunk does not report a correction: %+v", final.Aligngate)
+	if final != nil && (final.Choices[0].Aligngate == nil || !final.Choices[0].Aligngate.Corrected) {
+		t.Errorf("final chunk does not report a correction: %+v", final.Choices[0].Aligngate)
 	}
 }

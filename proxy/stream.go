@@ -31,9 +31,10 @@ func (e *emitter) chunk(ch wire.OutChoice, rep *wire.Report) error {
 		ch.Delta.Role = "assistant"
 		e.roleSent[ch.Index] = true
 	}
+	ch.Aligngate = rep
 	return e.sse.JSON(wire.OutChunk{
 		ID: e.head.ID, Object: "chat.completion.chunk", Created: e.head.Created, Model: e.head.Model,
-		SystemFingerprint: e.head.SystemFingerprint, Choices: []wire.OutChoice{ch}, Aligngate: rep,
+		SystemFingerprint: e.head.SystemFingerprint, Choices: []wire.OutChoice{ch},
 	})
 }
 
@@ -99,11 +100,16 @@ type collected struct {
 	finish  map[int]*string
 	usage   []byte // the usage chunk, relayed last
 	opaque  bool   // a choice carried tool calls or a refusal
+	tools   bool   // a choice carried tool calls
 	indexes []int
+
+	onChoice func(head wire.Chunk, index int)
 }
 
-func collect(ex *exchange) (*collected, error) {
-	col := &collected{text: map[int]*[]byte{}, finish: map[int]*string{}}
+// collect reads the whole upstream stream. onChoice, when not nil, is
+// called with the head when a choice index first appears.
+func collect(ex *exchange, onChoice func(head wire.Chunk, index int)) (*collected, error) {
+	col := &collected{text: map[int]*[]byte{}, finish: map[int]*string{}, onChoice: onChoice}
 	r := wire.NewSSEReader(ex)
 	for {
 		data, err := r.Next()
@@ -135,12 +141,16 @@ func (col *collected) add(ch *wire.Chunk, ev []byte) {
 		cc := &ch.Choices[i]
 		if cc.Opaque() {
 			col.opaque = true
+			col.tools = col.tools || cc.CallsTools()
 		}
 		b, ok := col.text[cc.Index]
 		if !ok {
 			b = new([]byte)
 			col.text[cc.Index] = b
 			col.indexes = append(col.indexes, cc.Index)
+			if col.onChoice != nil {
+				col.onChoice(col.head, cc.Index)
+			}
 		}
 		if cc.Delta.Content != nil {
 			*b = append(*b, *cc.Delta.Content...)
@@ -160,17 +170,17 @@ func (s *Server) alignStream(in *inbound, j *job) {
 		return
 	}
 	defer ex.Close()
-	col, err := collect(ex)
+	em := newEmitter(sse)
+	col, err := s.collectKeptAlive(ex, em)
 	if err != nil {
 		s.streamFailed(sse, ex, err)
 		return
 	}
 	ex.Close()
 	if col.opaque {
-		replay(sse, col.events)
+		replaySkipped(sse, col.events, j.dec.Mode, col.skipReason())
 		return
 	}
-	em := newEmitter(sse)
 	em.head = col.head
 	sort.Ints(col.indexes)
 	var sum summary
@@ -202,19 +212,14 @@ func (s *Server) endChoice(in *inbound, j *job, em *emitter, i int, finish *stri
 		return false
 	}
 	s.observeCtx(ctx, j.dec, o)
+	if o.Cut {
+		length := "length"
+		finish = &length
+	}
 	if !em.wroteContent(i) {
 		if em.content(i, o.Text) != nil {
 			return false
 		}
 	}
 	return em.finish(i, finish, newReport(j.dec.Mode, o, original, j.dec.IncludeOriginal)) == nil
-}
-
-func replay(sse *wire.SSEWriter, events [][]byte) {
-	for _, ev := range events {
-		if sse.Data(ev) != nil {
-			return
-		}
-	}
-	_ = sse.Done()
 }

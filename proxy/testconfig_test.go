@@ -49,5 +49,6 @@ func (c *testConfig) Secrets() []string {
 
 // settings are the correction settings the command hands the proxy.
 func (c *testConfig) settings() CorrectionSettings {
-	return CorrectionSettings{Backend: c.Correct.Backend, Drive: c.Correct.Drive, MultiTurn: c.Correct.MultiTurn}
+	return CorrectionSettings{Backend: c.Correct.Backend, Drive: c.Correct.Drive, MultiTurn: c.Correct.MultiTurn,
+		Keepalive: c.Correct.KeepaliveEvery()}
 }

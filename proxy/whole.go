@@ -38,6 +38,7 @@ func (s *Server) correctText(ctx context.Context, j *job, answer string, onToken
 	defer span.End()
 	r := correctionRequest(j.dec, j.question)
 	r.Route = j.route
+	r.AnswerTokens = j.req.AnswerCap()
 	var (
 		o   correct.Outcome
 		err error
@@ -101,7 +102,7 @@ func (s *Server) correctWhole(in *inbound, j *job) {
 	h.Del("Content-Length")
 	h.Del("Content-Encoding")
 	if out == nil {
-		h.Set(headerSkipped, skipNoText)
+		h.Set(headerSkipped, wholeSkipReason(raw))
 		out = raw
 	} else {
 		sum.setHeaders(h)
@@ -189,6 +190,9 @@ func (s *Server) rewriteChoice(ctx context.Context, j *job, raw json.RawMessage)
 	}
 	mb, _ := msg.MarshalJSON()
 	choice.Set("message", mb)
+	if o.Cut {
+		choice.Set("finish_reason", json.RawMessage(`"length"`))
+	}
 	if err := choice.SetJSON("aligngate", newReport(j.dec.Mode, o, content, j.dec.IncludeOriginal)); err != nil {
 		return choiceResult{err: err}
 	}

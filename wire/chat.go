@@ -87,9 +87,13 @@ type ChatRequest struct {
 	ResponseFormat struct {
 		Type string `json:"type"`
 	} `json:"response_format"`
-	Logprobs      bool `json:"logprobs"`
-	N             int  `json:"n"`
-	StreamOptions struct {
+	Logprobs bool `json:"logprobs"`
+	N        int  `json:"n"`
+	// MaxTokens and MaxCompletionTokens are the client's caps on the
+	// answer; see AnswerCap.
+	MaxTokens           int `json:"max_tokens"`
+	MaxCompletionTokens int `json:"max_completion_tokens"`
+	StreamOptions       struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
 }
@@ -129,4 +133,14 @@ func (m ChatMessage) Text() string {
 type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+}
+
+// AnswerCap is the client's cap on the answer's tokens: the least of
+// max_tokens and max_completion_tokens that is set (> 0), or 0 for none.
+func (r *ChatRequest) AnswerCap() int {
+	c := r.MaxTokens
+	if m := r.MaxCompletionTokens; m > 0 && (c <= 0 || m < c) {
+		c = m
+	}
+	return max(c, 0)
 }

@@ -40,6 +40,14 @@ func (c *ChunkChoice) Opaque() bool {
 		(len(d.FunctionCall) > 0 && string(d.FunctionCall) != "null")
 }
 
+// CallsTools reports whether the delta carries tool calls or a function
+// call.
+func (c *ChunkChoice) CallsTools() bool {
+	d := &c.Delta
+	return (len(d.ToolCalls) > 0 && string(d.ToolCalls) != "null") ||
+		(len(d.FunctionCall) > 0 && string(d.FunctionCall) != "null")
+}
+
 // OutChunk is a chat.completion.chunk aligngate writes.
 type OutChunk struct {
 	ID                string      `json:"id"`
@@ -48,14 +56,15 @@ type OutChunk struct {
 	Model             string      `json:"model"`
 	SystemFingerprint *string     `json:"system_fingerprint,omitempty"`
 	Choices           []OutChoice `json:"choices"`
-	Aligngate         *Report     `json:"aligngate,omitempty"`
 }
 
-// OutChoice is the one choice of a written chunk.
+// OutChoice is the one choice of a written chunk. The choice's last chunk
+// carries the report, in the same place as a whole answer's choice.
 type OutChoice struct {
 	Index        int      `json:"index"`
 	Delta        OutDelta `json:"delta"`
 	FinishReason *string  `json:"finish_reason"`
+	Aligngate    *Report  `json:"aligngate,omitempty"`
 }
 
 // OutDelta is the delta of a written chunk.
@@ -84,20 +93,34 @@ type CompletionChoice struct {
 	Aligngate    *Report   `json:"aligngate,omitempty"`
 }
 
-// Report is the "aligngate" extension member added to a corrected choice
-// (non-stream) or to a choice's final chunk (stream). OpenAI clients ignore
-// unknown members.
+// Report is the "aligngate" extension member of a choice: on each choice of
+// a whole answer, on the choice of each choice's final chunk in a stream.
+// OpenAI clients ignore unknown members.
 type Report struct {
-	Mode         string  `json:"mode"`
-	Corrected    bool    `json:"corrected"`
-	CorrectionMs int64   `json:"correction_ms"`
-	Fallback     string  `json:"fallback,omitempty"`
-	Cache        string  `json:"cache,omitempty"`
-	Original     *string `json:"original,omitempty"`
+	Mode         string `json:"mode"`
+	Corrected    bool   `json:"corrected"`
+	CorrectionMs int64  `json:"correction_ms"`
+	Fallback     string `json:"fallback,omitempty"`
+	Cache        string `json:"cache,omitempty"`
+	// Skipped says why the answer was never handed to the corrector, as
+	// X-Aligngate-Skipped does where headers could still say it.
+	Skipped  string  `json:"skipped,omitempty"`
+	Original *string `json:"original,omitempty"`
 	// Drafted and Accepted count the engine's reference-drafted tokens
 	// (speculative decoding); absent when nothing was drafted.
 	Drafted  int `json:"drafted,omitempty"`
 	Accepted int `json:"accepted,omitempty"`
+	// Usage counts the correction model's own tokens; the answer's usage
+	// member stays the upstream's, which is what the client pays for.
+	// Absent when no model ran (cache hit, skipped).
+	Usage *ReportUsage `json:"usage,omitempty"`
+}
+
+// ReportUsage is the token count of a correction, over every generation
+// it made (every sentence in stream mode).
+type ReportUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
 }
 
 // TextCompletionRequest is the body of a /v1/completions request, as the

@@ -97,6 +97,18 @@ func (s *SSEWriter) JSON(v any) error {
 	return s.Data(b)
 }
 
+// Comment writes an SSE comment line (": text"), which clients ignore: a
+// keep-alive while nothing else is ready to send.
+func (s *SSEWriter) Comment(text string) error {
+	if err := s.endEvent(); err != nil {
+		return err
+	}
+	if _, err := s.w.Write([]byte(": " + text + "\n\n")); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
 // Error reports a failure in-band; the caller ends the stream without [DONE].
 func (s *SSEWriter) Error(e *Error) error { return s.Data(e.Body()) }
 

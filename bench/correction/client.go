@@ -35,11 +35,11 @@ type streamChunk struct {
 		Delta struct {
 			Content string `json:"content"`
 		} `json:"delta"`
+		Aligngate *struct {
+			Corrected bool   `json:"corrected"`
+			Fallback  string `json:"fallback"`
+		} `json:"aligngate"`
 	} `json:"choices"`
-	Aligngate *struct {
-		Corrected bool   `json:"corrected"`
-		Fallback  string `json:"fallback"`
-	} `json:"aligngate"`
 	Error json.RawMessage `json:"error"`
 }
 
@@ -103,9 +103,9 @@ func (s *streamed) add(data string) error {
 		if ch.Delta.Content != "" {
 			s.Deltas = append(s.Deltas, delta{At: now, Text: ch.Delta.Content})
 		}
-	}
-	if c.Aligngate != nil {
-		s.Corrected, s.Fallback = c.Aligngate.Corrected, c.Aligngate.Fallback
+		if ch.Aligngate != nil {
+			s.Corrected, s.Fallback = ch.Aligngate.Corrected, ch.Aligngate.Fallback
+		}
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ type serveFlags struct {
 	mode     string
 	model    string
 	url      string
+	remote   string
 	template string
 	redis    string
 	libDir   string
@@ -47,6 +48,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.mode, "mode", "", "default correction `mode`: off, aligner or stream (overrides policies.default.mode)")
 	fs.StringVar(&f.model, "aligner-model", "", "local GGUF correction model `path` (overrides llamacpp.model_path)")
 	fs.StringVar(&f.url, "aligner-url", "", "remote OpenAI-compatible /v1/completions base `URL` (overrides correct.remote.base_url)")
+	fs.StringVar(&f.remote, "aligner-remote-model", "", "model `name` to ask the remote backend for (overrides correct.remote.model; default: the one its /v1/models lists)")
 	fs.StringVar(&f.template, "aligner-template", "", "Aligner prompt template `name` (overrides correct.template)")
 	fs.StringVar(&f.redis, "redis", "", "Redis `URL` for the shared correction cache (overrides cache.redis_url)")
 	f.libDir = os.Getenv("YZMA_LIB")
@@ -94,6 +96,7 @@ func (f serveFlags) apply(cfg *config.Config) {
 	set(&cfg.Policies.Default.Mode, f.mode)
 	set(&cfg.LlamaCpp.ModelPath, f.model)
 	set(&cfg.Correct.Remote.BaseURL, f.url)
+	set(&cfg.Correct.Remote.Model, f.remote)
 	set(&cfg.Correct.Template, f.template)
 	set(&cfg.Cache.RedisURL, f.redis)
 	if f.url != "" && f.model == "" && cfg.LlamaCpp.ModelPath == "" {
@@ -176,25 +179,5 @@ func serveUntilDone(ctx context.Context, hs *http.Server, logger *slog.Logger, c
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	return nil
-}
-
-func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("config", "", "config `file` to validate")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
-		}
-		return err
-	}
-	if *file == "" {
-		return errors.New("check: --config FILE is required")
-	}
-	if _, err := config.Load(*file, os.LookupEnv); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", *file)
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aligngate/aligngate/cache"
@@ -37,11 +37,11 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 	a := &app{}
 	var err error
 	if a.tel, err = telemetry.New(ctx, cfg.Telemetry, telemetry.Options{LogWriter: logOut, Secrets: cfg.Secrets()}); err != nil {
-		return nil, fmt.Errorf("telemetry: %w", err)
+		return nil, prefixOnce("telemetry", err)
 	}
 	log := a.tel.Logger
 	cache.RouteRedisLogs(log)
-	corrector, err := a.buildCorrector(cfg, log)
+	corrector, err := a.buildCorrector(ctx, cfg, log)
 	if err != nil {
 		a.close(context.Background())
 		return nil, err
@@ -49,7 +49,10 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 	a.policies = policies.NewEngine(&cfg.Policies)
 	if a.recorder, err = policies.NewRecorder(cfg.Policies.Records, log); err != nil {
 		a.close(context.Background())
-		return nil, fmt.Errorf("policies.records: %w", err)
+		return nil, prefixOnce("policies.records", err)
+	}
+	if cfg.Policies.Records.Sink == policies.SinkRedis {
+		logRedis(ctx, log, "policies.records.redis_url", cfg.Policies.Records.RedisURL)
 	}
 	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
 	if err := a.buildDashboard(cfg, &opts); err != nil {
@@ -59,7 +62,8 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 	if corrector != nil { // a typed nil would read as a corrector
 		opts.Corrector = corrector
 		cc := corrector.Config()
-		opts.Correction = proxy.CorrectionSettings{Backend: cc.Backend, Drive: cc.Drive, MultiTurn: cc.MultiTurn}
+		opts.Correction = proxy.CorrectionSettings{Backend: cc.Backend, Drive: cc.Drive, MultiTurn: cc.MultiTurn,
+			Keepalive: cc.KeepaliveEvery()}
 	}
 	if a.srv, err = proxy.New(&cfg.Config, opts); err != nil {
 		a.close(context.Background())
@@ -78,7 +82,7 @@ func (a *app) buildDashboard(cfg *config.Config, opts *proxy.Options) error {
 	dc.CaptureContent = cfg.Telemetry.CaptureContent
 	d, err := dashboard.New(dc, dashboard.Options{Metrics: a.tel.Gatherer(), Next: a.recorder, Logger: a.tel.Logger})
 	if err != nil {
-		return fmt.Errorf("dashboard: %w", err)
+		return prefixOnce("dashboard", err)
 	}
 	a.ui, opts.Recorder, opts.UI = d, d, d.Handler()
 	return nil
@@ -86,12 +90,12 @@ func (a *app) buildDashboard(cfg *config.Config, opts *proxy.Options) error {
 
 // buildCorrector opens the correction backends that the config names. With
 // none configured it returns nil: answers pass through uncorrected.
-func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Corrector, error) {
+func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.Logger) (*correct.Corrector, error) {
 	models := map[string]correct.Model{}
 	if cfg.LlamaCpp.ModelPath != "" {
 		e, err := llamacpp.Open(cfg.LlamaCpp, log)
 		if err != nil {
-			return nil, fmt.Errorf("llamacpp: %w", err)
+			return nil, prefixOnce("llamacpp", err)
 		}
 		a.engine = e
 		models[correct.BackendLocal] = llamacorrect.New(e)
@@ -103,14 +107,13 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 				AcceptedPerStep: st.Draft.AcceptedPerStep,
 			}
 		}); err != nil {
-			return nil, fmt.Errorf("telemetry: %w", err)
+			return nil, prefixOnce("telemetry", err)
 		}
 	}
 	if cfg.Correct.Remote.BaseURL != "" {
-		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-		r, err := correct.NewRemote(cfg.Correct.Remote, client, a.tel.InjectHeaders)
+		r, err := openRemote(ctx, cfg.Correct.Remote, a.tel.InjectHeaders, log)
 		if err != nil {
-			return nil, fmt.Errorf("correct.remote: %w", err)
+			return nil, err
 		}
 		models[correct.BackendRemote] = r
 	}
@@ -127,11 +130,12 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 	}
 	var store correct.Cache
 	if c, err := cache.New(cfg.Cache, log); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, prefixOnce("cache", err)
 	} else {
 		a.cache = c
 		store = c
 	}
+	logRedis(ctx, log, "cache.redis_url", cfg.Cache.RedisURL)
 	return correct.New(ccfg, models, store, log)
 }
 
@@ -156,4 +160,15 @@ func (a *app) close(ctx context.Context) {
 			fmt.Println("telemetry shutdown:", err)
 		}
 	}
+}
+
+// prefixOnce prefixes err with "name: " unless its message already starts
+// with the package's own prefix (the part of name before any "."), so
+// every error names its package once.
+func prefixOnce(name string, err error) error {
+	pkg, _, _ := strings.Cut(name, ".")
+	if msg := err.Error(); strings.HasPrefix(msg, name+":") || strings.HasPrefix(msg, pkg+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
