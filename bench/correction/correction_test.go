@@ -15,12 +15,12 @@ import (
 )
 
 func TestAnswerShape(t *testing.T) {
-	for i, s := range answer {
+	for i, s := range syntheticAnswer {
 		if n := len(strings.Fields(s)); n < 12 || n > 15 {
 			t.Errorf("sentence %d has %d words, want 12-15", i+1, n)
 		}
 	}
-	ws := words(answer)
+	ws := words(syntheticAnswer)
 	var text strings.Builder
 	ends := 0
 	for _, w := range ws {
@@ -29,10 +29,10 @@ func TestAnswerShape(t *testing.T) {
 			ends++
 		}
 	}
-	if got, want := text.String(), strings.Join(answer, " "); got != want {
+	if got, want := text.String(), strings.Join(syntheticAnswer, " "); got != want {
 		t.Errorf("pieces join to %q, want %q", got, want)
 	}
-	if ends != len(answer) || !ws[len(ws)-1].endSentence {
+	if ends != len(syntheticAnswer) || !ws[len(ws)-1].endSentence {
 		t.Errorf("%d sentence ends, last piece %+v", ends, ws[len(ws)-1])
 	}
 }
@@ -59,10 +59,10 @@ func TestMedian(t *testing.T) {
 }
 
 // TestUpstreamStreamsWordsAndMarksSentences reads the mock's stream: one
-// word per chunk, the whole answer, and one sentence end per sentence, in
+// word per chunk, the whole syntheticAnswer, and one sentence end per sentence, in
 // order, each recorded before the client read that word.
 func TestUpstreamStreamsWordsAndMarksSentences(t *testing.T) {
-	u := newUpstream(answer[:2], time.Millisecond)
+	u := newUpstream(syntheticAnswer[:2], time.Millisecond)
 	ts := httptest.NewServer(u)
 	defer ts.Close()
 	resp, err := http.Post(ts.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"stream":true}`))
@@ -95,7 +95,7 @@ func TestUpstreamStreamsWordsAndMarksSentences(t *testing.T) {
 			}
 		}
 	}
-	want := answer[0] + " " + answer[1]
+	want := syntheticAnswer[0] + " " + syntheticAnswer[1]
 	if !done || text.String() != want || chunks != len(strings.Fields(want)) {
 		t.Fatalf("done %v, %d chunks of %q", done, chunks, text.String())
 	}

@@ -45,6 +45,8 @@ type options struct {
 	runs      int
 	interval  time.Duration
 	maxTokens int
+	answers   string   // "synthetic" or "mtbench"
+	answer    []string // the upstream's answer, one sentence each
 	threads   int
 	ctxSize   int
 	parallel  int
@@ -69,6 +71,7 @@ func parse(args []string) (options, error) {
 	fs.IntVar(&o.threads, "threads", 0, "llamacpp.threads (default: all CPUs)")
 	fs.IntVar(&o.ctxSize, "ctx", 2048, "llamacpp.context_size")
 	fs.IntVar(&o.parallel, "parallel", 4, "llamacpp.parallel")
+	fs.StringVar(&o.answers, "answers", "synthetic", `upstream answer: "synthetic" (6 sentences of 14-15 words) or "mtbench" (the first prose MT-bench GPT-4 reference answer with 6+ sentences, from ../shared/data)`)
 	fs.BoolVar(&o.control, "control", true, "also time each sentence's correction with prefix reuse defeated")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -78,6 +81,18 @@ func parse(args []string) (options, error) {
 	}
 	if o.runs < 1 {
 		return o, fmt.Errorf("-runs %d: want at least 1", o.runs)
+	}
+	switch o.answers {
+	case "synthetic":
+		o.answer = syntheticAnswer
+	case "mtbench":
+		a, err := mtBenchAnswer(6)
+		if err != nil {
+			return o, err
+		}
+		o.answer = a
+	default:
+		return o, fmt.Errorf("-answers %q: want synthetic or mtbench", o.answers)
 	}
 	return o, nil
 }
@@ -134,7 +149,7 @@ type bench struct {
 // newBench starts the mock upstream and a proxy that corrects with e; the
 // mode comes from each request's X-Aligngate-Mode header.
 func newBench(o options, e *llamacpp.Engine, log *slog.Logger) (*bench, error) {
-	b := &bench{o: o, engine: e, model: &timedModel{engine: llamacorrect.New(e)}, mock: newUpstream(answer, o.interval)}
+	b := &bench{o: o, engine: e, model: &timedModel{engine: llamacorrect.New(e)}, mock: newUpstream(o.answer, o.interval)}
 	b.up = httptest.NewServer(b.mock)
 	cfg := config.Default()
 	cfg.Upstreams = []config.Upstream{{Name: "mock", BaseURL: b.up.URL + "/v1"}}
@@ -186,17 +201,18 @@ func (b *bench) once(ctx context.Context, mode string) (streamed, []time.Time, [
 
 // results are the samples of all measured runs.
 type results struct {
-	env     []string
-	runs    int
-	aligner []alignerSample
-	stream  []streamSample
-	noReuse [][]call // per sentence, the control generations
+	env       []string
+	runs      int
+	sentences int
+	aligner   []alignerSample
+	stream    []streamSample
+	noReuse   [][]call // per sentence, the control generations
 }
 
 // measure runs one warm-up round and o.runs measured rounds, alternating
 // which mode goes first, then the no-reuse control.
 func (b *bench) measure(ctx context.Context) (*results, error) {
-	res := &results{runs: b.o.runs}
+	res := &results{runs: b.o.runs, sentences: len(b.o.answer)}
 	var last []call
 	for r := -1; r < b.o.runs; r++ {
 		modes := []string{correct.ModeAligner, correct.ModeStream}
@@ -276,7 +292,7 @@ func environment(o options, e llamacpp.Config) []string {
 		fmt.Sprintf("model %s (%.1f MB); llamacpp threads=%d context_size=%d parallel=%d batch_size=%d",
 			filepath.Base(o.model), float64(size)/1e6, e.Threads, e.ContextSize, e.Parallel, e.BatchSize),
 		fmt.Sprintf("upstream: %d sentences, %d words, one word per %s; policy max_tokens=%d; %d measured runs per mode after 1 warm-up",
-			len(answer), len(words(answer)), o.interval, o.maxTokens, o.runs),
+			len(o.answer), len(words(o.answer)), o.interval, o.maxTokens, o.runs),
 	}
 }
 

@@ -83,7 +83,7 @@ func (r *results) writeSentences(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| sentence | upstream complete | corrected at client | added | waited for model | correction | prompt tok | reused | evaluated | generated | correction without reuse | evaluated without reuse |")
 	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-	for k := range len(answer) {
+	for k := range r.sentences {
 		nr, nrEval := "—", "—"
 		if k < len(r.noReuse) {
 			nr = ms(median(collect(r.noReuse[k], call.Cost)))
@@ -131,7 +131,7 @@ func (r *results) writeVerdicts(w io.Writer) {
 		fmt.Fprintf(w, "- Stream mode shows the first corrected token %.1f× sooner than aligner mode (%s vs %s ms).\n",
 			float64(aligner)/float64(median(ttft)), ms(median(ttft)), ms(aligner))
 	}
-	last := len(answer) - 1
+	last := r.sentences - 1
 	cost2 := median(r.sentenceCol(1, func(s sentenceSample) time.Duration { return s.Cost }))
 	cost6 := median(r.sentenceCol(last, func(s sentenceSample) time.Duration { return s.Cost }))
 	added2 := median(r.sentenceCol(1, func(s sentenceSample) time.Duration { return s.Added }))

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// answer is the mock upstream's answer: six sentences of 14 or 15 words.
-var answer = []string{
+// syntheticAnswer is the mock upstream's default answer: six sentences of
+// 14 or 15 words.
+var syntheticAnswer = []string{
 	"The Eiffel Tower was finished in 1889 as the entrance arch for the World's Fair.",
 	"Its designer Gustave Eiffel led the company that built the wrought iron lattice structure.",
 	"Many artists of the time called the tower ugly and signed a letter against it.",
