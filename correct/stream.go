@@ -18,6 +18,11 @@ type streamer struct {
 	out      Outcome
 	start    time.Time
 	budget   int // tokens left of Request.AnswerTokens; -1 without a cap
+	// stopped is set by a fallback that says the backend is failing
+	// (timeout, error, busy): the rest of the answer passes through.
+	// A sentence the model left empty, or one too long for the context,
+	// is kept as it was and the next sentence is corrected.
+	stopped bool
 }
 
 // newStreamer prepares a stream correction of r.
@@ -62,7 +67,7 @@ func (st *streamer) handle(ctx context.Context, seg Segment) error {
 		return nil
 	}
 	st.out.Sentences++
-	if st.j.model == nil || st.out.Fallback != "" {
+	if st.j.model == nil || st.stopped {
 		st.prefix = joinPrefix(st.prefix, core)
 		return st.passThrough(seg.Text)
 	}
@@ -71,6 +76,7 @@ func (st *streamer) handle(ctx context.Context, seg Segment) error {
 	}
 	res := st.correct(ctx, core)
 	st.tally(res)
+	st.stopped = res.fallback != "" && res.fallback != FallbackEmpty && res.fallback != FallbackTooLong
 	if res.err != nil {
 		return res.err
 	}

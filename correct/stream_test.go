@@ -149,6 +149,35 @@ func TestFollowFallbackKeepsSentences(t *testing.T) {
 	}
 }
 
+// TestFollowEmptySentenceContinues checks that a sentence the model leaves
+// empty is kept as it was and the next sentences are still corrected (an
+// empty output says nothing about the backend, unlike an error).
+func TestFollowEmptySentenceContinues(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	m := &fakeModel{by: func(ctx context.Context, p string) (string, error) {
+		mu.Lock()
+		n++
+		k := n
+		mu.Unlock()
+		if k == 2 {
+			return "  ", nil
+		}
+		return upper(ctx, p)
+	}}
+	c := newTestCorrector(t, m, nil, nil)
+	out, _, err := follow(t, c, Request{Mode: ModeStream}, "one. two. three. four.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Text != "ONE. two. THREE. FOUR." || out.Fallback != FallbackEmpty || !out.Corrected || out.Sentences != 4 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if len(m.calls()) != 4 {
+		t.Errorf("%d model calls, want 4: one per sentence", len(m.calls()))
+	}
+}
+
 func TestFollowFailClosed(t *testing.T) {
 	m := &fakeModel{by: fail(errors.New("boom"))}
 	c := newTestCorrector(t, m, nil, nil)
