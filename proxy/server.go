@@ -55,6 +55,9 @@ type Server struct {
 	logger    *slog.Logger
 	upstreams []*upstream
 	transport http.RoundTripper
+	// own is the transport New built (nil when Options gave one): Close
+	// releases its idle connections.
+	own       *http.Transport
 	handler   http.Handler
 	policies  Decider
 	corrector Corrector
@@ -94,10 +97,22 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, errors.New("proxy: no upstream configured")
 	}
 	if s.transport == nil {
-		s.transport = newTransport(cfg.Timeouts)
+		s.own = newTransport(cfg.Timeouts)
+		s.transport = s.own
 	}
 	s.handler = s.tel.Wrap(s.cleanPaths(s.routes()))
 	return s, nil
+}
+
+// Close releases the idle upstream connections of the transport New built,
+// whose reading goroutines would otherwise outlive the server. A transport
+// given in Options is its owner's to close. Requests in flight are not
+// affected; shut the http.Server down first.
+func (s *Server) Close() error {
+	if s.own != nil {
+		s.own.CloseIdleConnections()
+	}
+	return nil
 }
 
 // Handler returns the HTTP handler serving every route.

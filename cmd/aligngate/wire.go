@@ -137,6 +137,9 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 
 // close releases what build opened, flushing telemetry last.
 func (a *app) close(ctx context.Context) {
+	if a.srv != nil {
+		_ = a.srv.Close()
+	}
 	if a.ui != nil {
 		_ = a.ui.Close()
 	}
