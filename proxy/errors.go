@@ -47,6 +47,9 @@ func bodyError(err error, limit int64) *wire.Error {
 	if errors.As(err, &mbe) {
 		return tooLarge(limit)
 	}
+	if errors.Is(err, errBodyTimeout) {
+		return bodyTimeout()
+	}
 	return badRequest("invalid_body", "", "Could not read the request body: "+err.Error())
 }
 

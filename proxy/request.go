@@ -11,15 +11,16 @@ import (
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // readBody reads the whole request body once, refusing more than limit bytes.
-// When the client announced a length the buffer is allocated exactly once.
+// When the client announced a length the buffer grows with the bytes
+// received up to that length (one allocation below initialBodyBuffer).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *wire.Error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	if r.ContentLength >= 0 {
-		buf := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(body, buf); err != nil {
+		buf, err := readAnnounced(body, r.ContentLength)
+		if err != nil {
 			return nil, bodyError(err, limit)
 		}
 		// Anything past the announced length is refused, as net/http would.

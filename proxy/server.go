@@ -100,7 +100,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		s.own = newTransport(cfg.Timeouts)
 		s.transport = s.own
 	}
-	s.handler = s.tel.Wrap(s.cleanPaths(s.routes()))
+	s.handler = s.bodyDeadline(s.tel.Wrap(s.cleanPaths(s.routes())))
 	return s, nil
 }
 
