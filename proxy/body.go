@@ -15,9 +15,13 @@ import (
 // longer than server.body_timeout.
 var errBodyTimeout = errors.New("proxy: request body read timed out")
 
-// initialBodyBuffer is the most a body buffer holds before its bytes
-// arrive: a body announcing a larger Content-Length grows as it is read,
-// so clients announcing lengths they never send cost little memory.
+// initialBodyBuffer is the largest body read straight into a buffer of
+// its announced length. Longer bodies, and bodies of unknown length, are
+// gathered in pooled scratch chunks as they arrive and copied once into a
+// buffer of their real length: memory grows with the bytes received, not
+// with the length a client announces, and a request allocates one copy
+// of its body. The scratch chunks are back in the pool before the body is
+// handed on, so no transport can read them after reuse.
 const initialBodyBuffer = 64 << 10
 
 // bodyDeadline bounds every read of a request body by the body timeout,
@@ -68,30 +72,62 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 
 func (b *deadlineBody) Close() error { return b.body.Close() }
 
-// readAnnounced reads a body that announced n bytes into a buffer that
-// starts at no more than initialBodyBuffer and doubles as bytes arrive,
-// never beyond n. A body under initialBodyBuffer costs one allocation.
-func readAnnounced(r io.Reader, n int64) ([]byte, error) {
-	buf := make([]byte, 0, min(n, initialBodyBuffer))
-	for int64(len(buf)) < n {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(n, 2*int64(cap(buf))))
-			copy(grown, buf)
-			buf = grown
-		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, io.EOF) && int64(len(buf)) < n {
-			return nil, io.ErrUnexpectedEOF
-		}
-		if !errors.Is(err, io.EOF) {
+// gatherBody reads r to its end, or n bytes when n >= 0 (fewer is
+// io.ErrUnexpectedEOF), as initialBodyBuffer describes.
+func gatherBody(r io.Reader, n int64) ([]byte, error) {
+	if n >= 0 && n <= initialBodyBuffer {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
 			return nil, err
 		}
+		return buf, nil
 	}
-	return buf, nil
+	var chunks []*[]byte
+	defer func() {
+		for _, c := range chunks {
+			bufPool.Put(c)
+		}
+	}()
+	total, err := fillChunks(r, n, &chunks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, total)
+	off := 0
+	for _, c := range chunks {
+		off += copy(out[off:], *c)
+	}
+	return out, nil
+}
+
+// fillChunks reads into pooled chunks, each filled before the next is
+// taken, and returns the number of bytes read.
+func fillChunks(r io.Reader, n int64, chunks *[]*[]byte) (int64, error) {
+	var total int64
+	var cur []byte
+	for n < 0 || total < n {
+		if len(cur) == 0 {
+			c := bufPool.Get().(*[]byte)
+			*chunks = append(*chunks, c)
+			cur = *c
+			if n >= 0 && int64(len(cur)) > n-total {
+				cur = cur[:n-total]
+			}
+		}
+		m, err := r.Read(cur)
+		cur = cur[m:]
+		total += int64(m)
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF) && n < 0:
+			return total, nil
+		case errors.Is(err, io.EOF) && total < n:
+			return 0, io.ErrUnexpectedEOF
+		case !errors.Is(err, io.EOF):
+			return 0, err
+		}
+	}
+	return total, nil
 }
 
 // bodyTimeout is the 408 for a body that stalled.

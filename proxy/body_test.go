@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -156,18 +157,23 @@ func TestSlowBodyRefreshesTimeout(t *testing.T) {
 	}
 }
 
-func TestReadAnnouncedGrowsWithBytes(t *testing.T) {
-	for _, n := range []int{0, 1, initialBodyBuffer - 1, initialBodyBuffer, initialBodyBuffer + 1, 5*initialBodyBuffer + 7} {
+func TestGatherBody(t *testing.T) {
+	chunk := len(*bufPool.Get().(*[]byte))
+	for _, n := range []int{0, 1, initialBodyBuffer, initialBodyBuffer + 1, 2 * chunk, 5*initialBodyBuffer + 7} {
 		want := strings.Repeat("x", n)
-		got, err := readAnnounced(strings.NewReader(want), int64(n))
-		if err != nil || string(got) != want {
-			t.Fatalf("n=%d: got %d bytes, %v", n, len(got), err)
-		}
-		if cap(got) != n {
-			t.Errorf("n=%d: buffer cap %d, want exactly the length", n, cap(got))
+		for _, announced := range []int64{int64(n), -1} {
+			got, err := gatherBody(iotest.OneByteReader(strings.NewReader(want)), announced)
+			if err != nil || string(got) != want {
+				t.Fatalf("n=%d announced=%d: got %d bytes, %v", n, announced, len(got), err)
+			}
+			if cap(got) != n {
+				t.Errorf("n=%d announced=%d: buffer cap %d, want exactly the length", n, announced, cap(got))
+			}
 		}
 	}
-	if _, err := readAnnounced(strings.NewReader("short"), 10); err != io.ErrUnexpectedEOF {
-		t.Errorf("short body: %v, want io.ErrUnexpectedEOF", err)
+	for _, n := range []int64{10, 3 * initialBodyBuffer} {
+		if _, err := gatherBody(strings.NewReader("short"), n); err != io.ErrUnexpectedEOF {
+			t.Errorf("short body announcing %d: %v, want io.ErrUnexpectedEOF", n, err)
+		}
 	}
 }
