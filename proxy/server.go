@@ -196,9 +196,9 @@ func (s *Server) refusePath(w http.ResponseWriter, r *http.Request, err error) {
 	wire.NewError(pe.status(), wire.TypeInvalidRequest, string(pe.fault), msg).Write(w)
 }
 
-// v1 dispatches the OpenAI API: the two completion routes are handled, the
-// model list is merged across upstreams, every other /v1 path is forwarded
-// as is.
+// v1 dispatches the OpenAI API: chat completions are handled, completions
+// and responses validated and forwarded, the model list is merged across
+// upstreams, every other /v1 path is forwarded as is.
 func (s *Server) v1(c *gin.Context) {
 	in := newInbound(c)
 	if in.req.Method == http.MethodGet && in.suffix == "/models" {
@@ -210,7 +210,7 @@ func (s *Server) v1(c *gin.Context) {
 		case "/chat/completions":
 			s.chat(in)
 			return
-		case "/completions":
+		case "/completions", "/responses":
 			s.completions(in)
 			return
 		}
