@@ -75,7 +75,7 @@ type want struct {
 }
 
 func refused(status int, code string) want { return want{status: status, code: code} }
-func fwd(status int) want                 { return want{status: status, fwd: true} }
+func fwd(status int) want                  { return want{status: status, fwd: true} }
 
 const (
 	tableBodyLimit   = 256 << 10
