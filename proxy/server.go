@@ -198,9 +198,14 @@ func (s *Server) refusePath(w http.ResponseWriter, r *http.Request, err error) {
 
 // v1 dispatches the OpenAI API: chat completions are handled, completions
 // and responses validated and forwarded, the model list is merged across
-// upstreams, every other /v1 path is forwarded as is.
+// upstreams, protocol upgrades (WebSocket) are proxied, every other /v1
+// path is forwarded as is.
 func (s *Server) v1(c *gin.Context) {
 	in := newInbound(c)
+	if isUpgrade(in.req.Header) {
+		s.upgrade(in)
+		return
+	}
 	if in.req.Method == http.MethodGet && in.suffix == "/models" {
 		s.models(in)
 		return
