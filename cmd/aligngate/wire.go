@@ -107,10 +107,13 @@ func (a *app) buildCorrector(cfg *config.Config, log *slog.Logger) (*correct.Cor
 		}
 	}
 	if cfg.Correct.Remote.BaseURL != "" {
-		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		client := &http.Client{Transport: correct.NewRemoteTransport()}
 		r, err := correct.NewRemote(cfg.Correct.Remote, client, a.tel.InjectHeaders)
 		if err != nil {
 			return nil, fmt.Errorf("correct.remote: %w", err)
+		}
+		if err := a.tel.Metrics.RegisterRemoteRetries(r.Retries); err != nil {
+			return nil, fmt.Errorf("telemetry: %w", err)
 		}
 		models[correct.BackendRemote] = r
 	}
