@@ -38,6 +38,8 @@ var (
 	ErrTemplateMode = errors.New("correct: template does not fit the mode")
 	// ErrSessionClosed reports a Write after Close.
 	ErrSessionClosed = errors.New("correct: session closed")
+	// ErrSessionAborted is a session's error after Abort.
+	ErrSessionAborted = errors.New("correct: session aborted")
 )
 
 // FallbackError is returned in fail-closed mode when a correction could not
