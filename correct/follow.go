@@ -17,12 +17,12 @@ type Session struct {
 	cancel  context.CancelCauseFunc
 	aborted atomic.Bool
 	split   *Splitter
-	wake   chan struct{}
-	done   chan struct{}
-	mu     sync.Mutex
-	queue  []Segment
-	closed bool
-	err    error // the first fatal error, set by the worker
+	wake    chan struct{}
+	done    chan struct{}
+	mu      sync.Mutex
+	queue   []Segment
+	closed  bool
+	err     error // the first fatal error, set by the worker
 }
 
 // Follow starts a follow-mode session for r (r.Answer is ignored). emit
