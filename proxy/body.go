@@ -17,12 +17,38 @@ var errBodyTimeout = errors.New("proxy: request body read timed out")
 
 // initialBodyBuffer is the largest body read straight into a buffer of
 // its announced length. Longer bodies, and bodies of unknown length, are
-// gathered in pooled scratch chunks as they arrive and copied once into a
+// gathered in recycled scratch chunks as they arrive and copied once into a
 // buffer of their real length: memory grows with the bytes received, not
 // with the length a client announces, and a request allocates one copy
-// of its body. The scratch chunks are back in the pool before the body is
-// handed on, so no transport can read them after reuse.
+// of its body. The scratch chunks are recycled before the body is handed
+// on, so no transport can read them after reuse.
 const initialBodyBuffer = 64 << 10
+
+// bodyChunk is the size of the scratch chunks bodies are gathered in.
+const bodyChunk = 32 << 10
+
+// freeChunks recycles scratch chunks: a bounded free list (8 MiB at
+// most) rather than a sync.Pool, which drops items at random under the
+// race detector and after every GC, turning the one copy of a body into
+// more.
+var freeChunks = make(chan *[]byte, 256)
+
+func getChunk() *[]byte {
+	select {
+	case c := <-freeChunks:
+		return c
+	default:
+		b := make([]byte, bodyChunk)
+		return &b
+	}
+}
+
+func putChunk(c *[]byte) {
+	select {
+	case freeChunks <- c:
+	default:
+	}
+}
 
 // bodyDeadline bounds every read of a request body by the body timeout,
 // refreshed before each read, so a client that announces a body and
@@ -85,7 +111,7 @@ func gatherBody(r io.Reader, n int64) ([]byte, error) {
 	var chunks []*[]byte
 	defer func() {
 		for _, c := range chunks {
-			bufPool.Put(c)
+			putChunk(c)
 		}
 	}()
 	total, err := fillChunks(r, n, &chunks)
@@ -100,14 +126,14 @@ func gatherBody(r io.Reader, n int64) ([]byte, error) {
 	return out, nil
 }
 
-// fillChunks reads into pooled chunks, each filled before the next is
+// fillChunks reads into scratch chunks, each filled before the next is
 // taken, and returns the number of bytes read.
 func fillChunks(r io.Reader, n int64, chunks *[]*[]byte) (int64, error) {
 	var total int64
 	var cur []byte
 	for n < 0 || total < n {
 		if len(cur) == 0 {
-			c := bufPool.Get().(*[]byte)
+			c := getChunk()
 			*chunks = append(*chunks, c)
 			cur = *c
 			if n >= 0 && int64(len(cur)) > n-total {

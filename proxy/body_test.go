@@ -158,7 +158,7 @@ func TestSlowBodyRefreshesTimeout(t *testing.T) {
 }
 
 func TestGatherBody(t *testing.T) {
-	chunk := len(*bufPool.Get().(*[]byte))
+	chunk := bodyChunk
 	for _, n := range []int{0, 1, initialBodyBuffer, initialBodyBuffer + 1, 2 * chunk, 5*initialBodyBuffer + 7} {
 		want := strings.Repeat("x", n)
 		for _, announced := range []int64{int64(n), -1} {
