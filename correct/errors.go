@@ -14,6 +14,7 @@ const (
 	FallbackTooLong = "too_long" // the prompt does not fit the model context
 	FallbackBusy    = "busy"     // the backend queue is full
 	FallbackEmpty   = "empty"    // the model produced nothing after cleaning
+	FallbackBudget  = "budget"   // the answer's overall stream-mode budget ran out
 )
 
 // Sentinel errors that backends may return (wrapped) so the corrector picks

@@ -60,12 +60,12 @@ func tooLarge(limit int64) *wire.Error {
 
 // fallbackStatus maps a correction's fallback reason to the status a
 // fail-closed request is answered with: busy 429 (with Retry-After),
-// timeout 504, too_long 413, error and empty 502.
+// timeout and budget 504, too_long 413, error and empty 502.
 func fallbackStatus(reason string) int {
 	switch reason {
 	case correct.FallbackBusy:
 		return http.StatusTooManyRequests
-	case correct.FallbackTimeout:
+	case correct.FallbackTimeout, correct.FallbackBudget:
 		return http.StatusGatewayTimeout
 	case correct.FallbackTooLong:
 		return http.StatusRequestEntityTooLarge
