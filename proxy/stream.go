@@ -197,7 +197,7 @@ func (s *Server) endChoice(in *inbound, j *job, em *emitter, i int, finish *stri
 	ctx := in.ctx()
 	if err != nil {
 		if ctx.Err() == nil {
-			_ = em.sse.Error(correctionError(err))
+			_ = em.sse.Error(s.correctionFailed(err))
 		}
 		return false
 	}
