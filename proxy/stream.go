@@ -162,6 +162,13 @@ func (s *Server) alignStream(in *inbound, j *job) {
 	defer ex.Close()
 	col, err := collect(ex)
 	if err != nil {
+		// What arrived is the user's answer so far: it is relayed
+		// uncorrected, as off mode relays it, before the error.
+		for _, ev := range col.events {
+			if sse.Data(ev) != nil {
+				return
+			}
+		}
 		s.streamFailed(sse, ex, err)
 		return
 	}
