@@ -45,6 +45,9 @@ type Options struct {
 	Telemetry *telemetry.Telemetry
 	// Ready, when set, is asked by /readyz in addition to the upstreams.
 	Ready func() error
+	// CacheDegraded, when set, reports a failing cache store, which
+	// /readyz shows as "cache":"degraded" while staying ready.
+	CacheDegraded func() bool
 	// UI, when set, serves /ui and everything under it (the dashboard).
 	UI http.Handler
 }
@@ -65,6 +68,7 @@ type Server struct {
 	recorder  Recorder
 	tel       *telemetry.Telemetry
 	ready     func() error
+	degraded  func() bool
 	ui        http.Handler
 }
 
@@ -75,7 +79,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, logger: opts.Logger, transport: opts.Transport, policies: opts.Policies,
-		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready, ui: opts.UI,
+		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready, degraded: opts.CacheDegraded, ui: opts.UI,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -257,6 +261,11 @@ func (s *Server) readyz(c *gin.Context) {
 			c.String(http.StatusServiceUnavailable, string(b))
 			return
 		}
+	}
+	if s.degraded != nil && s.degraded() {
+		// The cache fails open: still ready, but say so.
+		c.String(http.StatusOK, `{"status":"ready","cache":"degraded"}`)
+		return
 	}
 	c.String(http.StatusOK, `{"status":"ready"}`)
 }

@@ -52,6 +52,9 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		return nil, fmt.Errorf("policies.records: %w", err)
 	}
 	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
+	if a.cache != nil {
+		opts.CacheDegraded = a.cache.Degraded
+	}
 	if err := a.buildDashboard(cfg, &opts); err != nil {
 		a.close(context.Background())
 		return nil, err
