@@ -282,6 +282,20 @@ func badKinds() []badKind {
 			return asRoute(r, a)
 		}},
 		{"absolute-form target", pathKind(func(p string) string { return "http://evil.invalid" + p }), asRoute},
+		{"upgrade headers", func(r route) rawReq {
+			rq := pathKind(func(p string) string { return p })(r)
+			rq.header = append(rq.header, "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: x")
+			if r.cls == clsModels {
+				rq.method = "POST" // GET would switch protocols: TestWebSocket*
+				rq.body = []byte(badBody)
+			}
+			return rq
+		}, func(r route, a bool) want {
+			if r.cls == clsModels {
+				return fwd(404) // POST /v1/models is forwarded; the double has no such route
+			}
+			return asRoute(r, a)
+		}},
 		{"odd query", pathKind(func(p string) string { return p + "?%zz=1&a=" }), asRoute},
 		{"traversal", pathKind(func(p string) string { return "/v1/../" + rest(p) }), all(refused(400, "invalid_path_traversal"))},
 		{"climbing out of /v1", pathKind(func(p string) string { return p + "/../../../admin" }), all(refused(400, "invalid_path_traversal"))},

@@ -206,7 +206,7 @@ func (s *Server) refusePath(w http.ResponseWriter, r *http.Request, err error) {
 // path is forwarded as is.
 func (s *Server) v1(c *gin.Context) {
 	in := newInbound(c)
-	if isUpgrade(in.req.Header) {
+	if in.req.Method == http.MethodGet && isUpgrade(in.req.Header) {
 		s.upgrade(in)
 		return
 	}

@@ -16,7 +16,10 @@ import (
 )
 
 // isUpgrade reports whether a request asks to switch protocols
-// (Connection: upgrade with an Upgrade header), as a WebSocket does.
+// (Connection: upgrade with an Upgrade header), as a WebSocket does. Only
+// GET requests are switched (a WebSocket handshake is a GET): on a POST
+// the headers are dropped as hop-by-hop, so a completion cannot dodge
+// validation and correction by asking for an upgrade.
 func isUpgrade(h http.Header) bool {
 	if h.Get("Upgrade") == "" {
 		return false
