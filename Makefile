@@ -49,7 +49,7 @@ lint:
 
 # Runs every native fuzz target for FUZZTIME each (not part of make test).
 FUZZTIME ?= 60s
-FUZZ_TARGETS := FuzzCleanPath:./proxy FuzzParseObjectRoundTrip:./wire FuzzSSEReader:./wire FuzzSSE:./correct \
+FUZZ_TARGETS := FuzzCleanPath:./proxy FuzzRelaySSE:./proxy FuzzParseObjectRoundTrip:./wire FuzzSSEReader:./wire FuzzSSE:./correct \
 	FuzzSplitter:./correct FuzzRedactString:./telemetry FuzzDecodeEntry:./cache \
 	FuzzGlobMatch:./glob FuzzInspect:./llamacpp/gguf FuzzTextOut:./llamacpp FuzzWordDiff:./eval FuzzParseVerdict:./eval FuzzKeepTail:./bench/passthrough
 fuzz:

@@ -79,6 +79,7 @@ type Cache struct {
 	store   Store
 	locker  Locker // nil: no cross-replica lock
 	closer  io.Closer
+	redis   *Redis // nil: no Redis layer
 	logger  *slog.Logger
 	flights flights
 	n       counters
@@ -105,8 +106,13 @@ func New(cfg Config, logger *slog.Logger) (*Cache, error) {
 	}
 	c := NewWithStore(cfg, s, logger)
 	c.closer = r
+	c.redis = r
 	return c, nil
 }
+
+// Degraded reports whether the cache's Redis is failing. The cache fails
+// open meanwhile: corrections go on uncached.
+func (c *Cache) Degraded() bool { return c.redis != nil && c.redis.Failing() }
 
 // NewWithStore returns a Cache on any store. The cross-replica lock is
 // used when cfg enables it and the store (or the back of a Layered one)

@@ -199,6 +199,10 @@ func (r *Redis) fail(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("%w: redis %s: %w", ErrStore, op, err)
 }
 
+// Failing reports whether Redis is failing: a round trip failed and none
+// has succeeded since.
+func (r *Redis) Failing() bool { return r.failing.Load() }
+
 // ok notes a successful round trip, logging once when Redis is back.
 func (r *Redis) ok() {
 	if r.failing.Load() && r.failing.CompareAndSwap(true, false) {

@@ -87,6 +87,11 @@ type Budget struct {
 	Aligner time.Duration `yaml:"aligner"`
 	// Stream bounds the correction of one sentence. Default 10s.
 	Stream time.Duration `yaml:"stream"`
+	// Answer bounds all the stream-mode corrections of one answer
+	// together (follow and guide, streamed or not); past it the rest of
+	// the answer passes uncorrected (fallback "budget"), or fail-closed
+	// fails. Default 60s.
+	Answer time.Duration `yaml:"answer"`
 }
 
 // Sampling holds generation parameters; zero values mean the backend default
@@ -125,6 +130,7 @@ type RemoteConfig struct {
 const (
 	DefaultAlignerBudget  = 30 * time.Second
 	DefaultStreamBudget   = 10 * time.Second
+	DefaultAnswerBudget   = 60 * time.Second
 	DefaultMaxRounds      = 32
 	DefaultRemoteTimeout  = 60 * time.Second
 	DefaultKeepaliveEvery = 5 * time.Second
@@ -149,6 +155,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Budget.Stream <= 0 {
 		c.Budget.Stream = DefaultStreamBudget
+	}
+	if c.Budget.Answer <= 0 {
+		c.Budget.Answer = DefaultAnswerBudget
 	}
 	if c.MaxRounds <= 0 {
 		c.MaxRounds = DefaultMaxRounds
@@ -178,7 +187,7 @@ func (c *Config) Validate() error {
 	if c.Drive != DriveFollow && c.Drive != DriveGuide {
 		return fmt.Errorf("correct: drive %q: want follow or guide", c.Drive)
 	}
-	if c.Budget.Aligner < 0 || c.Budget.Stream < 0 || c.MaxRounds < 0 {
+	if c.Budget.Aligner < 0 || c.Budget.Stream < 0 || c.Budget.Answer < 0 || c.MaxRounds < 0 {
 		return errors.New("correct: budgets and max_rounds must not be negative")
 	}
 	if c.Sampling.Temperature < 0 || c.Sampling.MaxTokens < 0 {

@@ -63,7 +63,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{
 		Backend: BackendLocal, Drive: DriveFollow, Template: TemplateAuto, StreamTemplate: TemplateAuto,
-		Budget: Budget{Aligner: DefaultAlignerBudget, Stream: DefaultStreamBudget}, MaxRounds: DefaultMaxRounds,
+		Budget: Budget{Aligner: DefaultAlignerBudget, Stream: DefaultStreamBudget, Answer: DefaultAnswerBudget}, MaxRounds: DefaultMaxRounds,
 		Remote: RemoteConfig{Timeout: DefaultRemoteTimeout},
 	}
 	if cfg.Backend != want.Backend || cfg.Drive != want.Drive || cfg.Template != want.Template || cfg.StreamTemplate != want.StreamTemplate ||

@@ -14,6 +14,7 @@ const (
 	FallbackTooLong = "too_long" // the prompt does not fit the model context
 	FallbackBusy    = "busy"     // the backend queue is full
 	FallbackEmpty   = "empty"    // the model produced nothing after cleaning
+	FallbackBudget  = "budget"   // the answer's overall stream-mode budget ran out
 )
 
 // Sentinel errors that backends may return (wrapped) so the corrector picks
@@ -38,6 +39,8 @@ var (
 	ErrTemplateMode = errors.New("correct: template does not fit the mode")
 	// ErrSessionClosed reports a Write after Close.
 	ErrSessionClosed = errors.New("correct: session closed")
+	// ErrSessionAborted is a session's error after Abort.
+	ErrSessionAborted = errors.New("correct: session aborted")
 )
 
 // FallbackError is returned in fail-closed mode when a correction could not

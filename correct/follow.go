@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Session corrects an answer sentence by sentence as the upstream streams it
@@ -11,15 +12,17 @@ import (
 // goroutine; corrections run on an internal goroutine, so Write never waits
 // for the model.
 type Session struct {
-	st     *streamer
-	ctx    context.Context
-	split  *Splitter
-	wake   chan struct{}
-	done   chan struct{}
-	mu     sync.Mutex
-	queue  []Segment
-	closed bool
-	err    error // the first fatal error, set by the worker
+	st      *streamer
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	aborted atomic.Bool
+	split   *Splitter
+	wake    chan struct{}
+	done    chan struct{}
+	mu      sync.Mutex
+	queue   []Segment
+	closed  bool
+	err     error // the first fatal error, set by the worker
 }
 
 // Follow starts a follow-mode session for r (r.Answer is ignored). emit
@@ -30,8 +33,14 @@ type Session struct {
 // uncorrected. Cancelling ctx stops the session; Close then returns
 // ctx.Err().
 func (c *Corrector) Follow(ctx context.Context, r Request, emit func(text string) error) *Session {
-	s := &Session{ctx: ctx, split: NewSplitter(), wake: make(chan struct{}, 1), done: make(chan struct{})}
-	st, err := c.newStreamer(r, emit)
+	ctx, cancel := context.WithCancelCause(ctx)
+	s := &Session{ctx: ctx, cancel: cancel, split: NewSplitter(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	st, err := c.newStreamer(r, func(text string) error {
+		if s.aborted.Load() {
+			return ErrSessionAborted
+		}
+		return emit(text)
+	})
 	if err != nil {
 		s.err = err
 		close(s.done)
@@ -85,11 +94,31 @@ func (s *Session) Close() (Outcome, error) {
 	s.closed = true
 	s.mu.Unlock()
 	<-s.done
-	var out Outcome
-	if s.st != nil {
-		out = s.st.outcome()
+	s.cancel(nil)
+	return s.outcome(), s.err
+}
+
+// Abort stops the session at once, for an upstream that failed or a
+// client that is gone: queued sentences are dropped, the correction in
+// flight is cancelled, and nothing is emitted once Abort has returned.
+// It returns the Outcome emitted so far.
+func (s *Session) Abort() Outcome {
+	s.aborted.Store(true)
+	s.mu.Lock()
+	s.closed = true
+	s.queue = nil
+	s.mu.Unlock()
+	s.cancel(ErrSessionAborted)
+	<-s.done
+	s.fail(ErrSessionAborted)
+	return s.outcome()
+}
+
+func (s *Session) outcome() Outcome {
+	if s.st == nil {
+		return Outcome{}
 	}
-	return out, s.err
+	return s.st.outcome()
 }
 
 // work corrects queued segments in order until Close or a fatal error.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aligngate/aligngate/wire"
 )
@@ -20,12 +21,15 @@ type Remote struct {
 	cfg      RemoteConfig
 	endpoint string
 	client   *http.Client
+	retry    *http.Client // see post
+	retries  atomic.Int64
 	inject   func(context.Context, http.Header)
 }
 
 // NewRemote returns a Remote for cfg using client (required; never
-// http.DefaultClient). inject, when not nil, may add headers such as
-// traceparent to each request.
+// http.DefaultClient; its transport should be NewRemoteTransport's).
+// inject, when not nil, may add headers such as traceparent to each
+// request.
 func NewRemote(cfg RemoteConfig, client *http.Client, inject func(context.Context, http.Header)) (*Remote, error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -37,7 +41,7 @@ func NewRemote(cfg RemoteConfig, client *http.Client, inject func(context.Contex
 	if client == nil {
 		return nil, errors.New("correct: remote needs an http.Client")
 	}
-	return &Remote{cfg: cfg, endpoint: v1Base(cfg.BaseURL) + "/completions", client: client, inject: inject}, nil
+	return &Remote{cfg: cfg, endpoint: v1Base(cfg.BaseURL) + "/completions", client: client, retry: retryClient(client), inject: inject}, nil
 }
 
 // ModelID identifies the remote model for cache keys: model name and base URL.
@@ -47,13 +51,9 @@ func (m *Remote) ModelID() string { return "remote:" + m.cfg.Model + "@" + m.cfg
 func (m *Remote) Generate(ctx context.Context, prompt string, p Params, onToken func(string) error) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
-	req, err := m.newRequest(ctx, prompt, p)
+	resp, err := m.post(ctx, prompt, p)
 	if err != nil {
 		return Result{}, err
-	}
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return Result{}, fmt.Errorf("correct: remote: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -2,6 +2,8 @@ package correct
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -17,11 +19,12 @@ type streamer struct {
 	prefix   string          // the corrected prefix as the model sees it
 	out      Outcome
 	start    time.Time
-	budget   int // tokens left of Request.AnswerTokens; -1 without a cap
+	budget   int       // tokens left of Request.AnswerTokens; -1 without a cap
+	deadline time.Time // the answer's budget; zero: none
 	// stopped is set by a fallback that says the backend is failing
-	// (timeout, error, busy): the rest of the answer passes through.
-	// A sentence the model left empty, or one too long for the context,
-	// is kept as it was and the next sentence is corrected.
+	// (timeout, error, busy, budget): the rest of the answer passes
+	// through. A sentence the model left empty, or one too long for the
+	// context, is kept as it was and the next sentence is corrected.
 	stopped bool
 }
 
@@ -40,7 +43,25 @@ func (c *Corrector) newStreamer(r Request, emit func(string) error) (*streamer, 
 		return nil, err
 	}
 	st.j = j
+	if b := c.cfg.Budget.Answer; b > 0 {
+		st.deadline = st.start.Add(b)
+	}
 	return st, nil
+}
+
+// spent reports whether the answer's budget has run out.
+func (st *streamer) spent() bool {
+	return !st.deadline.IsZero() && !time.Now().Before(st.deadline)
+}
+
+// overBudget handles a sentence met after the answer's budget ran out: it
+// and the rest pass through (fail-open) or the answer fails (fail-closed).
+func (st *streamer) overBudget(seg Segment) error {
+	if st.j.failClosed {
+		return &FallbackError{Reason: FallbackBudget, Err: fmt.Errorf("the answer's correction budget of %s ran out", st.deadline.Sub(st.start))}
+	}
+	st.out.Fallback = FallbackBudget
+	return st.passThrough(seg.Text)
 }
 
 // handle corrects (or passes through) one segment and emits it. Code,
@@ -54,8 +75,13 @@ func (st *streamer) handle(ctx context.Context, seg Segment) error {
 	if st.out.Cut {
 		return nil
 	}
+	// Once nothing more goes to the model the prefix is not kept: on a
+	// long answer its copies would cost time quadratic in the length.
+	passing := st.j.model == nil || st.stopped
 	if seg.Code {
-		st.prefix += seg.Text
+		if !passing {
+			st.prefix += seg.Text
+		}
 		return st.passThrough(seg.Text)
 	}
 	lead, core, trail := splitSpace(seg.Text)
@@ -67,12 +93,14 @@ func (st *streamer) handle(ctx context.Context, seg Segment) error {
 		return nil
 	}
 	st.out.Sentences++
-	if st.j.model == nil || st.stopped {
-		st.prefix = joinPrefix(st.prefix, core)
+	if passing {
 		return st.passThrough(seg.Text)
 	}
 	if st.budget > 0 {
 		st.j.answerCap = st.budget
+	}
+	if st.spent() {
+		return st.overBudget(seg)
 	}
 	res := st.correct(ctx, core)
 	st.tally(res)
@@ -105,15 +133,32 @@ func (st *streamer) passThrough(text string) error {
 func (st *streamer) correct(ctx context.Context, sentence string) result {
 	j := st.j
 	j.original = sentence
+	if !st.deadline.IsZero() {
+		j.budget = min(j.budget, time.Until(st.deadline))
+	}
 	prefix := st.prefix
 	for {
 		j.vars = promptVars{Question: st.question, Prefix: prefix, Sentence: sentence}
 		res := st.c.run(ctx, j)
 		if res.fallback != FallbackTooLong || prefix == "" {
-			return res
+			return st.budgetReason(res)
 		}
 		prefix = laterHalf(prefix)
 	}
+}
+
+// budgetReason names a sentence's timeout "budget" when what ran out was
+// the answer's budget rather than the sentence's own.
+func (st *streamer) budgetReason(res result) result {
+	if res.fallback != FallbackTimeout || !st.spent() {
+		return res
+	}
+	res.fallback = FallbackBudget
+	var fe *FallbackError
+	if errors.As(res.err, &fe) {
+		fe.Reason = FallbackBudget
+	}
+	return res
 }
 
 // laterHalf returns the words of s after its middle.

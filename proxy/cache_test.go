@@ -38,6 +38,7 @@ func cachingProxy(t *testing.T, upURL, beURL, redisURL string) *httptest.Server 
 // caching proxies sharing that Redis.
 func replicas(t *testing.T) (be *backend, redis *cachetest.Server, a, b *httptest.Server) {
 	t.Helper()
+	noLeaks(t) // first: checked after Redis, upstream and backend are closed
 	redis = cachetest.StartRedis(t)
 	be = &backend{respond: fixed("Better.")}
 	bts := be.server(t)

@@ -26,6 +26,10 @@ type ServerConfig struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	// MaxBodyBytes is the largest request body accepted (413 above). Default 32 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// BodyTimeout bounds the wait for each read of a request body,
+	// refreshed as bytes arrive; a stalled body gets 408 and its
+	// connection is closed. Default 30s.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
 }
 
 // Upstream is one OpenAI-compatible server requests are forwarded to.
@@ -83,6 +87,7 @@ func (c *Config) SetDefaults() {
 	if c.Server.MaxBodyBytes == 0 {
 		c.Server.MaxBodyBytes = 32 << 20
 	}
+	setDuration(&c.Server.BodyTimeout, 30*time.Second)
 	if len(c.Upstreams) == 0 {
 		c.Upstreams = []Upstream{{Name: "openai", BaseURL: "https://api.openai.com/v1"}}
 	}
@@ -106,6 +111,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.ReadHeaderTimeout < 0 {
 		errs = append(errs, errors.New("server.read_header_timeout: must be positive"))
+	}
+	if c.Server.BodyTimeout < 0 {
+		errs = append(errs, fmt.Errorf("server.body_timeout: must be positive, got %s", c.Server.BodyTimeout))
 	}
 	if len(c.Upstreams) == 0 {
 		errs = append(errs, errors.New("upstreams: at least one upstream is required"))

@@ -81,6 +81,7 @@ func fixed(text string) func(string) string {
 // the fake backend at backendURL.
 func correctingProxy(t *testing.T, upstreamURL, backendURL, mode string, edit func(*testConfig)) *httptest.Server {
 	t.Helper()
+	noLeaks(t)
 	cfg := defaultTestConfig()
 	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
 	cfg.Policies.Default.Mode = mode
@@ -122,6 +123,7 @@ func serveCorrecting(t *testing.T, cfg *testConfig, models map[string]correct.Mo
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { _ = s.Close() })
 	t.Cleanup(ts.Close)
 	return ts
 }

@@ -60,6 +60,7 @@ func plainProxy(t *testing.T, upURL string) *httptest.Server {
 		t.Fatal(err)
 	}
 	ps := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { _ = srv.Close() })
 	t.Cleanup(ps.Close)
 	return ps
 }

@@ -28,8 +28,10 @@ func upstreamError(ctx context.Context, err error) *wire.Error {
 	case ctx.Err() != nil:
 		return wire.NewError(statusClientClosed, wire.TypeInvalidRequest, "client_closed", "client closed the request")
 	default:
+		// The transport's error names hosts and addresses: it goes to
+		// the log (fail, streamFailed), never to the client.
 		return wire.NewError(http.StatusBadGateway, wire.TypeUpstream, "upstream_unreachable",
-			"The upstream could not be reached: "+err.Error())
+			"The upstream could not be reached.")
 	}
 }
 
@@ -47,6 +49,9 @@ func bodyError(err error, limit int64) *wire.Error {
 	if errors.As(err, &mbe) {
 		return tooLarge(limit)
 	}
+	if errors.Is(err, errBodyTimeout) {
+		return bodyTimeout()
+	}
 	return badRequest("invalid_body", "", "Could not read the request body: "+err.Error())
 }
 
@@ -57,12 +62,12 @@ func tooLarge(limit int64) *wire.Error {
 
 // fallbackStatus maps a correction's fallback reason to the status a
 // fail-closed request is answered with: busy 429 (with Retry-After),
-// timeout 504, too_long 413, error and empty 502.
+// timeout and budget 504, too_long 413, error and empty 502.
 func fallbackStatus(reason string) int {
 	switch reason {
 	case correct.FallbackBusy:
 		return http.StatusTooManyRequests
-	case correct.FallbackTimeout:
+	case correct.FallbackTimeout, correct.FallbackBudget:
 		return http.StatusGatewayTimeout
 	case correct.FallbackTooLong:
 		return http.StatusRequestEntityTooLarge
@@ -71,16 +76,26 @@ func fallbackStatus(reason string) int {
 	}
 }
 
-// correctionError is the answer to a failed correction under fail-closed.
+// correctionError is the answer to a failed correction under fail-closed:
+// a stable code and a short message. The error itself, which may quote
+// the backend's output or address, is for the log (correctionFailed).
 func correctionError(err error) *wire.Error {
 	var fe *correct.FallbackError
 	if !errors.As(err, &fe) {
-		return wire.NewError(http.StatusBadGateway, wire.TypeServer, "correction_error", "The correction failed: "+err.Error())
+		return wire.NewError(http.StatusBadGateway, wire.TypeServer, "correction_error", "The correction failed.")
 	}
-	e := wire.NewError(fallbackStatus(fe.Reason), wire.TypeServer, "correction_"+fe.Reason, "The answer could not be corrected: "+fe.Error())
+	e := wire.NewError(fallbackStatus(fe.Reason), wire.TypeServer, "correction_"+fe.Reason,
+		"The answer could not be corrected ("+fe.Reason+").")
 	if fe.Reason == correct.FallbackBusy {
 		e.Type = wire.TypeRateLimit
 		e.RetryAfter = 1
 	}
 	return e
+}
+
+// correctionFailed logs a failed fail-closed correction and returns the
+// client's answer to it.
+func (s *Server) correctionFailed(err error) *wire.Error {
+	s.logger.Warn("correction failed (fail-closed)", "err", err)
+	return correctionError(err)
 }

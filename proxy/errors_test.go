@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aligngate/aligngate/correct"
@@ -21,6 +23,7 @@ func TestCorrectionErrorStatus(t *testing.T) {
 		{correct.FallbackBusy, http.StatusTooManyRequests},
 		{correct.FallbackTooLong, http.StatusRequestEntityTooLarge},
 		{correct.FallbackEmpty, http.StatusBadGateway},
+		{correct.FallbackBudget, http.StatusGatewayTimeout},
 	}
 	for _, tt := range tests {
 		e := correctionError(&correct.FallbackError{Reason: tt.reason, Err: errors.New("x")})
@@ -33,6 +36,26 @@ func TestCorrectionErrorStatus(t *testing.T) {
 	}
 	if e := correctionError(errors.New("plain")); e.Status != http.StatusBadGateway {
 		t.Errorf("plain error: status %d", e.Status)
+	}
+}
+
+// Client-facing errors carry a stable code and a short message: transport
+// details (hosts, addresses) and backend output stay in the log.
+func TestErrorsKeepDetailsOut(t *testing.T) {
+	const secret = "10.1.2.3:8443 internal-llm.corp says: raw model output"
+	ctx := context.Background()
+	for name, e := range map[string]*wire.Error{
+		"upstream":         upstreamError(ctx, errors.New("dial tcp "+secret)),
+		"correction":       correctionError(errors.New(secret)),
+		"fallback":         correctionError(&correct.FallbackError{Reason: correct.FallbackBackend, Err: errors.New(secret)}),
+		"fallback timeout": correctionError(&correct.FallbackError{Reason: correct.FallbackTimeout, Err: errors.New(secret)}),
+	} {
+		if strings.Contains(string(e.Body()), "10.1.2.3") || strings.Contains(string(e.Body()), "raw model output") {
+			t.Errorf("%s: the client's error carries internals: %s", name, e.Body())
+		}
+		if e.Code == nil || *e.Code == "" {
+			t.Errorf("%s: no stable code: %s", name, e.Body())
+		}
 	}
 }
 

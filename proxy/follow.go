@@ -152,9 +152,10 @@ func (f *follower) close() (summary, bool) {
 	return sum, ok
 }
 
-// abort ends every session after a failure; their results are dropped.
+// abort stops every session at once after a failure: no queued sentence
+// is corrected or sent, so nothing follows the error event.
 func (f *follower) abort() {
 	for _, sess := range f.sessions {
-		_, _ = sess.Close()
+		sess.Abort()
 	}
 }

@@ -216,6 +216,7 @@ func startClientProxy(t *testing.T) (*clientUpstream, *httptest.Server) {
 		t.Fatalf("proxy.New: %v", err)
 	}
 	ps := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { _ = srv.Close() })
 	t.Cleanup(ps.Close)
 	return up, ps
 }

@@ -99,7 +99,7 @@ func (s *Server) guideWhole(in *inbound, j *job, g *guideUpstream) {
 		}},
 	})
 	if err != nil {
-		correctionError(err).Write(in.w)
+		s.correctionFailed(err).Write(in.w)
 		return
 	}
 	var sum summary

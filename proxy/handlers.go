@@ -26,7 +26,12 @@ func (s *Server) chat(in *inbound) {
 		return
 	}
 	j := &job{up: up, body: body, model: rt.Model.Value, dec: d}
-	if reason := s.skip(rt, j); reason != "" {
+	reason, werr := s.skip(rt, j)
+	if werr != nil {
+		werr.Write(in.w)
+		return
+	}
+	if reason != "" {
 		in.setHeader(headerSkipped, reason)
 		in.setHeader(headerCorrected, "false")
 		s.forward(in, up, body)
@@ -45,22 +50,26 @@ func (s *Server) chat(in *inbound) {
 }
 
 // skip parses what correction needs and reports why the answer must pass
-// through untouched, or "".
-func (s *Server) skip(rt wire.Routing, j *job) string {
+// through untouched, or "". A request whose fields correction reads have
+// the wrong type is refused rather than passed through uncorrected: a
+// lenient upstream may still serve it, and a policy that says "correct"
+// must not be skippable by spelling a field oddly.
+func (s *Server) skip(rt wire.Routing, j *job) (string, *wire.Error) {
 	if s.corrector == nil {
-		return skipNoModel
+		return skipNoModel, nil
 	}
 	if err := json.Unmarshal(j.body, &j.req); err != nil {
-		return skipNoText
+		return "", jsonError(err)
 	}
 	if r := skipReason(&j.req, rt.Stream && j.dec.Mode == correct.ModeStream); r != "" {
-		return r
+		return r, nil
 	}
 	j.question = correct.Question(turns(&j.req), s.settings.MultiTurn)
-	return ""
+	return "", nil
 }
 
-// completions serves POST /v1/completions.
+// completions serves POST /v1/completions and /v1/responses: validated,
+// then forwarded.
 func (s *Server) completions(in *inbound) {
 	body, rt, ok := s.readRouted(in, false)
 	if !ok {
@@ -72,6 +81,10 @@ func (s *Server) completions(in *inbound) {
 // readRouted reads and validates a completion request; on failure it has
 // already answered the client.
 func (s *Server) readRouted(in *inbound, needMessages bool) ([]byte, wire.Routing, bool) {
+	if werr := checkEncoding(in.req); werr != nil {
+		werr.Write(in.w)
+		return nil, wire.Routing{}, false
+	}
 	body, werr := readBody(in.w, in.req, s.cfg.Server.MaxBodyBytes)
 	if werr != nil {
 		werr.Write(in.w)
@@ -79,7 +92,7 @@ func (s *Server) readRouted(in *inbound, needMessages bool) ([]byte, wire.Routin
 	}
 	rt, err := wire.ParseRouting(body)
 	if err != nil {
-		invalidJSON(err).Write(in.w)
+		jsonError(err).Write(in.w)
 		return nil, rt, false
 	}
 	if werr := validateRouting(rt, needMessages); werr != nil {

@@ -42,6 +42,7 @@ func localEngine(t *testing.T) *llamacpp.Engine {
 // correction capped at localMaxTokens.
 func localProxy(t *testing.T, upstreamURL, mode string, engine *llamacpp.Engine) *httptest.Server {
 	t.Helper()
+	noLeaks(t)
 	cfg := defaultTestConfig()
 	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
 	cfg.Policies.Default.Mode = mode

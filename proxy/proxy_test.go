@@ -14,16 +14,18 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.ReleaseMode)
-	m.Run()
+	goleak.VerifyTestMain(m)
 }
 
 // newProxy starts a proxy in front of upstreamURL; edit adjusts the config.
 func newProxy(t *testing.T, upstreamURL string, edit func(*testConfig)) *httptest.Server {
 	t.Helper()
+	noLeaks(t)
 	cfg := defaultTestConfig()
 	cfg.Upstreams = []Upstream{{Name: "test", BaseURL: upstreamURL + "/v1"}}
 	if edit != nil {
@@ -38,6 +40,7 @@ func newProxy(t *testing.T, upstreamURL string, edit func(*testConfig)) *httptes
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { _ = s.Close() })
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -462,4 +465,12 @@ func TestModelsMergedAcrossUpstreams(t *testing.T) {
 	if a.header.Get("Authorization") != "Bearer client-key" {
 		t.Errorf("client key not forwarded to the upstream: %q", a.header.Get("Authorization"))
 	}
+}
+
+// noLeaks fails t when a goroutine started from here on outlives it (the
+// check runs after every cleanup registered later, servers closed).
+func noLeaks(t *testing.T) {
+	t.Helper()
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }

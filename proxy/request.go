@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"io"
 	"net/http"
 	"strconv"
 
@@ -11,15 +10,16 @@ import (
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // readBody reads the whole request body once, refusing more than limit bytes.
-// When the client announced a length the buffer is allocated exactly once.
+// Its memory grows with the bytes received, whatever length the client
+// announced, and the body is allocated once (gatherBody).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *wire.Error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	if r.ContentLength >= 0 {
-		buf := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(body, buf); err != nil {
+		buf, err := gatherBody(body, r.ContentLength)
+		if err != nil {
 			return nil, bodyError(err, limit)
 		}
 		// Anything past the announced length is refused, as net/http would.
@@ -29,7 +29,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *wir
 		}
 		return buf, nil
 	}
-	buf, err := io.ReadAll(body)
+	buf, err := gatherBody(body, -1)
 	if err != nil {
 		return nil, bodyError(err, limit)
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	Telemetry *telemetry.Telemetry
 	// Ready, when set, is asked by /readyz in addition to the upstreams.
 	Ready func() error
+	// CacheDegraded, when set, reports a failing cache store, which
+	// /readyz shows as "cache":"degraded" while staying ready.
+	CacheDegraded func() bool
 	// UI, when set, serves /ui and everything under it (the dashboard).
 	UI http.Handler
 }
@@ -55,6 +58,9 @@ type Server struct {
 	logger    *slog.Logger
 	upstreams []*upstream
 	transport http.RoundTripper
+	// own is the transport New built (nil when Options gave one): Close
+	// releases its idle connections.
+	own       *http.Transport
 	handler   http.Handler
 	policies  Decider
 	corrector Corrector
@@ -62,6 +68,7 @@ type Server struct {
 	recorder  Recorder
 	tel       *telemetry.Telemetry
 	ready     func() error
+	degraded  func() bool
 	ui        http.Handler
 }
 
@@ -72,7 +79,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, logger: opts.Logger, transport: opts.Transport, policies: opts.Policies,
-		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready, ui: opts.UI,
+		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready, degraded: opts.CacheDegraded, ui: opts.UI,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -94,10 +101,22 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, errors.New("proxy: no upstream configured")
 	}
 	if s.transport == nil {
-		s.transport = newTransport(cfg.Timeouts)
+		s.own = newTransport(cfg.Timeouts)
+		s.transport = s.own
 	}
-	s.handler = s.tel.Wrap(s.cleanPaths(s.routes()))
+	s.handler = s.bodyDeadline(s.tel.Wrap(s.cleanPaths(s.routes())))
 	return s, nil
+}
+
+// Close releases the idle upstream connections of the transport New built,
+// whose reading goroutines would otherwise outlive the server. A transport
+// given in Options is its owner's to close. Requests in flight are not
+// affected; shut the http.Server down first.
+func (s *Server) Close() error {
+	if s.own != nil {
+		s.own.CloseIdleConnections()
+	}
+	return nil
 }
 
 // Handler returns the HTTP handler serving every route.
@@ -181,11 +200,16 @@ func (s *Server) refusePath(w http.ResponseWriter, r *http.Request, err error) {
 	wire.NewError(pe.status(), wire.TypeInvalidRequest, string(pe.fault), msg).Write(w)
 }
 
-// v1 dispatches the OpenAI API: the completion and Responses routes are handled, the
-// model list is merged across upstreams, every other /v1 path is forwarded
-// as is.
+// v1 dispatches the OpenAI API: chat completions and Responses are
+// handled, completions validated and forwarded, the model list is merged
+// across upstreams, protocol upgrades (WebSocket) are proxied, every other
+// /v1 path is forwarded as is.
 func (s *Server) v1(c *gin.Context) {
 	in := newInbound(c)
+	if in.req.Method == http.MethodGet && isUpgrade(in.req.Header) {
+		s.upgrade(in)
+		return
+	}
 	if in.req.Method == http.MethodGet && in.suffix == "/models" {
 		s.models(in)
 		return
@@ -240,6 +264,11 @@ func (s *Server) readyz(c *gin.Context) {
 			c.String(http.StatusServiceUnavailable, string(b))
 			return
 		}
+	}
+	if s.degraded != nil && s.degraded() {
+		// The cache fails open: still ready, but say so.
+		c.String(http.StatusOK, `{"status":"ready","cache":"degraded"}`)
+		return
 	}
 	c.String(http.StatusOK, `{"status":"ready"}`)
 }

@@ -173,6 +173,13 @@ func (s *Server) alignStream(in *inbound, j *job) {
 	em := newEmitter(sse)
 	col, err := s.collectKeptAlive(ex, em)
 	if err != nil {
+		// What arrived is the user's answer so far: it is relayed
+		// uncorrected, as off mode relays it, before the error.
+		for _, ev := range col.events {
+			if sse.Data(ev) != nil {
+				return
+			}
+		}
 		s.streamFailed(sse, ex, err)
 		return
 	}
@@ -207,7 +214,7 @@ func (s *Server) endChoice(in *inbound, j *job, em *emitter, i int, finish *stri
 	ctx := in.ctx()
 	if err != nil {
 		if ctx.Err() == nil {
-			_ = em.sse.Error(correctionError(err))
+			_ = em.sse.Error(s.correctionFailed(err))
 		}
 		return false
 	}

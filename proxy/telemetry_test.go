@@ -67,6 +67,7 @@ func observedProxy(t *testing.T, upURL, beURL string) (*httptest.Server, *teleme
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { _ = s.Close() })
 	t.Cleanup(ts.Close)
 	return ts, tel, exp, logs
 }

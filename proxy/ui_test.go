@@ -26,6 +26,7 @@ func TestUIMounted(t *testing.T) {
 			t.Fatal(err)
 		}
 		ts := httptest.NewServer(s.Handler())
+		t.Cleanup(func() { _ = s.Close() })
 		for _, p := range []string{"/ui", "/ui/", "/ui/api/records/3"} {
 			res, err := http.Get(ts.URL + p)
 			if err != nil {

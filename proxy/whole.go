@@ -93,7 +93,7 @@ func (s *Server) correctWhole(in *inbound, j *job) {
 	out, sum, err := s.rewriteAnswer(ctx, j, raw)
 	if err != nil {
 		if ctx.Err() == nil {
-			correctionError(err).Write(in.w)
+			s.correctionFailed(err).Write(in.w)
 		}
 		return
 	}

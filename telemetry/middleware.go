@@ -53,11 +53,26 @@ type requestState struct {
 	info RequestInfo
 }
 
+// StatusClientClosed is the status logged and counted for a request whose
+// client left before any answer was written.
+const StatusClientClosed = 499
+
+// ErrorClientClosed is the error kind of such a request.
+const ErrorClientClosed = "client_closed"
+
 // finish ends the server span, records metrics and logs the request.
 func (t *Telemetry) finish(ctx context.Context, r *http.Request, span trace.Span, rw *responseWriter, info *RequestInfo, start time.Time) {
 	d := t.now().Sub(start)
 	status := rw.statusCode()
 	s := info.snapshot()
+	if rw.status == 0 && ctx.Err() != nil {
+		// The client left before anything was written: nginx's 499,
+		// never sent, rather than a 200 of 0 bytes.
+		status = StatusClientClosed
+		if s.ErrorKind == "" {
+			s.ErrorKind = ErrorClientClosed
+		}
+	}
 	s.Route = Route(s.Route)
 	s.ttft = s.FirstByte
 	if s.ttft == 0 && s.Stream && !rw.firstWrite.IsZero() {

@@ -51,15 +51,25 @@ func (s *SSEWriter) Raw(p []byte) error {
 	return s.flush()
 }
 
-// Data writes one event whose data is payload.
+// Data writes one event whose data is payload. Each line of a multi-line
+// payload (an upstream event replayed as SSEReader returned it) goes on a
+// data line of its own, so the event reads back whole.
 func (s *SSEWriter) Data(payload []byte) error {
 	if err := s.endEvent(); err != nil {
 		return err
 	}
 	buf := make([]byte, 0, len(payload)+8)
-	buf = append(buf, "data: "...)
-	buf = append(buf, payload...)
-	buf = append(buf, '\n', '\n')
+	for {
+		line, rest, more := bytes.Cut(payload, []byte{'\n'})
+		buf = append(buf, "data: "...)
+		buf = append(buf, line...)
+		buf = append(buf, '\n')
+		if !more {
+			break
+		}
+		payload = rest
+	}
+	buf = append(buf, '\n')
 	if _, err := s.w.Write(buf); err != nil {
 		return err
 	}

@@ -93,6 +93,21 @@ func TestSSEReaderPassesReadErrors(t *testing.T) {
 	}
 }
 
+// TestSSEWriterMultiLineData: a payload holding newlines (a multi-line
+// upstream event replayed) reads back as one event, not as a first line
+// and stray fields.
+func TestSSEWriterMultiLineData(t *testing.T) {
+	rec := httptest.NewRecorder()
+	w := StartSSE(rec, 200)
+	for _, p := range []string{"first\nsecond", "trailing\n", "\n\n", ""} {
+		_ = w.Data([]byte(p))
+	}
+	got, err := events(t, rec.Body.String())
+	if !errors.Is(err, io.EOF) || len(got) != 4 || got[0] != "first\nsecond" || got[1] != "trailing\n" || got[2] != "\n\n" || got[3] != "" {
+		t.Fatalf("got %q %v from %q", got, err, rec.Body.String())
+	}
+}
+
 func TestSSEWriterRoundTrip(t *testing.T) {
 	rec := httptest.NewRecorder()
 	w := StartSSE(rec, 200)

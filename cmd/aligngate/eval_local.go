@@ -78,7 +78,7 @@ func openCorrector(f *evalFlags, logger *slog.Logger) (*inProcessCorrector, erro
 		parts = append(parts, "local llama.cpp "+filepath.Base(cfg.LlamaCpp.ModelPath))
 	}
 	if cfg.Correct.Remote.BaseURL != "" {
-		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		client := &http.Client{Transport: correct.NewRemoteTransport()}
 		r, err := correct.NewRemote(cfg.Correct.Remote, client, nil)
 		if err != nil {
 			p.close()

@@ -18,7 +18,7 @@ const discoverTimeout = 10 * time.Second
 // takes the one the backend's /v1/models lists, and fails naming the flag
 // that sets it when the backend lists none or several.
 func openRemote(ctx context.Context, rc correct.RemoteConfig, inject func(context.Context, http.Header), log *slog.Logger) (*correct.Remote, error) {
-	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	client := &http.Client{Transport: correct.NewRemoteTransport()}
 	if rc.Model == "" {
 		name, err := remoteModel(ctx, rc, client)
 		if err != nil {

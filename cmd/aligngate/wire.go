@@ -55,6 +55,9 @@ func build(ctx context.Context, cfg *config.Config, logOut io.Writer) (*app, err
 		logRedis(ctx, log, "policies.records.redis_url", cfg.Policies.Records.RedisURL)
 	}
 	opts := proxy.Options{Logger: log, Policies: a.policies, Recorder: a.recorder, Telemetry: a.tel}
+	if a.cache != nil {
+		opts.CacheDegraded = a.cache.Degraded
+	}
 	if err := a.buildDashboard(cfg, &opts); err != nil {
 		a.close(context.Background())
 		return nil, err
@@ -115,6 +118,9 @@ func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.
 		if err != nil {
 			return nil, err
 		}
+		if err := a.tel.Metrics.RegisterRemoteRetries(r.Retries); err != nil {
+			return nil, fmt.Errorf("telemetry: %w", err)
+		}
 		models[correct.BackendRemote] = r
 	}
 	if len(models) == 0 {
@@ -141,6 +147,9 @@ func (a *app) buildCorrector(ctx context.Context, cfg *config.Config, log *slog.
 
 // close releases what build opened, flushing telemetry last.
 func (a *app) close(ctx context.Context) {
+	if a.srv != nil {
+		_ = a.srv.Close()
+	}
 	if a.ui != nil {
 		_ = a.ui.Close()
 	}

@@ -1,0 +1,77 @@
+package proxy
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestStreamModeHugeAnswerWithinBudget: in stream mode a 10 MiB answer to a
+// non-stream client is corrected until the answer's budget runs out, then
+// passes uncorrected: the client gets a 200 with the whole answer, the
+// fallback says budget, and no backend call outlives the request.
+func TestStreamModeHugeAnswerWithinBudget(t *testing.T) {
+	var calls atomic.Int32
+	bts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		w.Header().Set("Content-Type", "text/event-stream")
+		text, _ := json.Marshal(fixed("unused")(req.Prompt))
+		fmt.Fprintf(w, "data: {\"choices\":[{\"text\":%s,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", text)
+	}))
+	defer bts.Close()
+	answer := strings.Repeat("This sentence is long enough. ", (10<<20)/30)
+	content, _ := json.Marshal(answer)
+	body := `{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` +
+		string(content) + `},"finish_reason":"stop"}]}`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	defer up.Close()
+	px := correctingProxy(t, up.URL, bts.URL, "stream", func(c *testConfig) {
+		c.Correct.Budget.Answer = 2 * time.Second
+		c.Server.MaxBodyBytes = 64 << 20
+	})
+	resp, b := post(t, px.URL+"/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"Say it."}]}`)
+	n := calls.Load()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %.300s", resp.StatusCode, b)
+	}
+	if got := resp.Header.Get(headerFallback); got != "budget" {
+		t.Errorf("%s %q, want budget", headerFallback, got)
+	}
+	var out struct {
+		Choices []struct {
+			Message struct {
+				Content string `json:"content"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || len(out.Choices) != 1 {
+		t.Fatalf("answer: %v", err)
+	}
+	got := out.Choices[0].Message.Content
+	if len(got) != len(answer) || !strings.EqualFold(got, answer) {
+		t.Fatalf("the answer came back with %d bytes of %d, or changed beyond its corrected sentences", len(got), len(answer))
+	}
+	if !strings.HasPrefix(got, "THIS SENTENCE") || !strings.HasSuffix(got, "This sentence is long enough. ") {
+		t.Errorf("want the first sentences corrected and the rest as the upstream wrote them")
+	}
+	if n == 0 || int(n) >= strings.Count(answer, ".") {
+		t.Errorf("%d backend calls", n)
+	}
+	px.Close()
+	if later := calls.Load(); later != n {
+		t.Errorf("%d backend calls after the answer was sent", later-n)
+	}
+}
