@@ -17,8 +17,9 @@ type Options struct {
 	Metrics Metrics
 	// Checks are health checks by name ("redis"), run per page refresh.
 	Checks map[string]Check
-	// Next receives every record after the ring (the JSONL or Redis
-	// sink); nil forwards nowhere.
+	// Next receives every experiment record after the ring (the JSONL or
+	// Redis sink); records of requests no experiment enrolled stay in the
+	// ring. nil forwards nowhere.
 	Next policies.Recorder
 	// Now is the clock for chart samples. Default time.Now.
 	Now func() time.Time
@@ -81,7 +82,7 @@ func (d *Dashboard) Record(rec policies.Record) {
 	if d.ring != nil {
 		d.ring.add(rec)
 	}
-	if d.next != nil {
+	if d.next != nil && rec.Experiment != "" {
 		d.next.Record(rec)
 	}
 }

@@ -166,7 +166,7 @@ func TestDashboardNoContentWithoutCapture(t *testing.T) {
 	next := &captured{}
 	d, srv := newTest(t, Config{AdminKey: testKey}, next)
 	d.Record(contentRecord("exp", "treatment"))
-	d.Record(contentRecord("", ""))
+	d.Record(contentRecord("exp2", "control"))
 	bodies := map[string]string{}
 	for _, p := range append([]string{"/ui/", "/ui/api/records/2", "/ui/assets/app.js", "/ui/assets/index.html"}, apiPaths...) {
 		code, body := get(t, srv, p, testKey)
@@ -294,5 +294,31 @@ func TestDashboardRingBounded(t *testing.T) {
 	}
 	if len(sum.Experiments) != 1 || len(sum.Experiments[0].Arms) != 2 || sum.Experiments[0].Arms[0].Records != size {
 		t.Errorf("summary experiments %+v: want exp with two arms of %d records", sum.Experiments, size)
+	}
+}
+
+// TestUnenrolledRecordsStayInTheRing checks that records of requests no
+// experiment enrolled (the proxy sends them with RecordAll) are shown but
+// not passed on to the sink, which keeps experiment records only.
+func TestUnenrolledRecordsStayInTheRing(t *testing.T) {
+	next := &captured{}
+	d, srv := newTest(t, Config{AdminKey: testKey, CaptureContent: true}, next)
+	unenrolled := contentRecord("", "")
+	unenrolled.CaptureContent = false // no experiment says so: the process setting decides
+	d.Record(unenrolled)
+	d.Record(contentRecord("helpfulness", "treatment"))
+	if len(next.recs) != 1 || next.recs[0].Experiment != "helpfulness" {
+		t.Errorf("sink got %+v, want only the experiment record", next.recs)
+	}
+	if status, body := get(t, srv, "/ui/api/records", testKey); status != http.StatusOK || strings.Count(body, `"route"`) != 2 {
+		t.Errorf("records %d %s: want both", status, body)
+	}
+	if status, body := get(t, srv, "/ui/api/records/1", testKey); status != http.StatusOK || !strings.Contains(body, question) {
+		t.Errorf("unenrolled record %d %s: want its content (capture on)", status, body)
+	}
+	d2, srv2 := newTest(t, Config{AdminKey: testKey}, nil)
+	d2.Record(unenrolled)
+	if _, body := get(t, srv2, "/ui/api/records/1", testKey); strings.Contains(body, question) {
+		t.Errorf("capture off: unenrolled record shows content: %s", body)
 	}
 }

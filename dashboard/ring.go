@@ -43,9 +43,10 @@ func newRing(size int, capture bool) *ring {
 }
 
 // add stores rec and returns its ID. Content is kept only when both the
-// process and the record allow it.
+// process and the record allow it; a record no experiment enrolled carries
+// no experiment's rule, so the process's capture setting alone decides.
 func (r *ring) add(rec policies.Record) uint64 {
-	keep := r.capture && rec.CaptureContent
+	keep := r.capture && (rec.CaptureContent || rec.Experiment == "")
 	if !keep {
 		rec.CaptureContent = false
 		rec = rec.Redacted()

@@ -148,9 +148,10 @@ func (s *Server) observeCtx(ctx context.Context, d policies.Decision, o correct.
 // answerPair is one choice's original and served text, for records.
 type answerPair struct{ original, corrected string }
 
-// record appends the experiment record of an enrolled request.
+// record appends the record of an enrolled request, or of any request
+// with Options.RecordAll.
 func (s *Server) record(j *job, upstreamMs int64, sum summary) {
-	if s.recorder == nil || j.dec.Experiment == "" {
+	if s.recorder == nil || (j.dec.Experiment == "" && !s.recordAll) {
 		return
 	}
 	rec := j.dec.NewRecord(j.model, time.Now())
@@ -161,6 +162,10 @@ func (s *Server) record(j *job, upstreamMs int64, sum summary) {
 	rec.Fallback = sum.fallback != ""
 	rec.FallbackReason = sum.fallback
 	rec.Question = j.question
+	rec.Route = j.route
+	if rec.Route == "" {
+		rec.Route = "/v1/chat/completions"
+	}
 	if len(j.answers) > 0 {
 		rec.OriginalAnswer, rec.CorrectedAnswer = j.answers[0].original, j.answers[0].corrected
 	}

@@ -27,7 +27,7 @@ func (s *Server) responses(in *inbound) {
 	if d.Mode == correct.ModeOff || d.Mode == "" {
 		s.forward(in, up, body)
 		if d.Experiment != "" {
-			s.record(&job{model: rt.Model.Value, dec: d}, 0, summary{})
+			s.record(&job{model: rt.Model.Value, dec: d, route: routeResponses}, 0, summary{})
 		}
 		return
 	}

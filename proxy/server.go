@@ -41,6 +41,10 @@ type Options struct {
 	Correction CorrectionSettings
 	// Recorder receives experiment records; nil records nothing.
 	Recorder Recorder
+	// RecordAll also records corrected-route requests that no experiment
+	// enrolled (Experiment ""), for a recorder that shows recent traffic
+	// (the dashboard), which passes only experiment records on to sinks.
+	RecordAll bool
 	// Telemetry observes requests; nil is telemetry.Nop().
 	Telemetry *telemetry.Telemetry
 	// Ready, when set, is asked by /readyz in addition to the upstreams.
@@ -66,6 +70,7 @@ type Server struct {
 	corrector Corrector
 	settings  CorrectionSettings
 	recorder  Recorder
+	recordAll bool
 	tel       *telemetry.Telemetry
 	ready     func() error
 	degraded  func() bool
@@ -79,7 +84,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, logger: opts.Logger, transport: opts.Transport, policies: opts.Policies,
-		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, tel: opts.Telemetry, ready: opts.Ready, degraded: opts.CacheDegraded, ui: opts.UI,
+		corrector: opts.Corrector, settings: opts.Correction, recorder: opts.Recorder, recordAll: opts.RecordAll, tel: opts.Telemetry, ready: opts.Ready, degraded: opts.CacheDegraded, ui: opts.UI,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -87,7 +87,7 @@ func (a *app) buildDashboard(cfg *config.Config, opts *proxy.Options) error {
 	if err != nil {
 		return prefixOnce("dashboard", err)
 	}
-	a.ui, opts.Recorder, opts.UI = d, d, d.Handler()
+	a.ui, opts.Recorder, opts.UI, opts.RecordAll = d, d, d.Handler(), true
 	return nil
 }
 

@@ -13,6 +13,17 @@ const key = process.env.ALIGNGATE_ADMIN_KEY;
 const out = process.env.ALIGNGATE_ARTIFACTS || os.tmpdir();
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 assert.ok(base && key, 'ALIGNGATE_UI_URL and ALIGNGATE_ADMIN_KEY must be set');
+// ALIGNGATE_EXPECT (JSON) names the record to find when the Go side makes a
+// real correction (cmd/aligngate); the default is dashboard/browser_test.go's.
+const expected = process.env.ALIGNGATE_EXPECT ? JSON.parse(process.env.ALIGNGATE_EXPECT) : {
+  question: 'Where does the quokka sleep?',
+  original: 'The quokka naps under a warm rock.',
+  corrected: 'The quokka rests under a shaded rock.',
+  inserted: ['rests', 'shaded'],
+  deleted: ['naps', 'warm'],
+  experiment: 'helpfulness',
+  arms: ['control', 'treatment'],
+};
 
 const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
 try {
@@ -34,18 +45,21 @@ try {
   const row = page.locator('#records tbody tr').first();
   assert.match(await row.innerText(), /corrected/);
   await row.locator('button').click();
-  await page.waitForFunction(() => document.querySelector('#d-original').textContent.includes('quokka'));
-  assert.equal(await page.textContent('#d-original'), 'The quokka naps under a warm rock.');
-  assert.equal(await page.textContent('#d-corrected'), 'The quokka rests under a shaded rock.');
-  assert.equal(await page.textContent('#d-question'), 'Where does the quokka sleep?');
+  await page.waitForFunction(() => document.querySelector('#d-question').textContent !== '');
+  assert.equal(await page.textContent('#d-question'), expected.question);
+  assert.equal(await page.textContent('#d-original'), expected.original);
+  assert.equal(await page.textContent('#d-corrected'), expected.corrected);
   const ins = await page.locator('#d-diff ins').allTextContents();
   const del = await page.locator('#d-diff del').allTextContents();
-  assert.ok(ins.join(' ').includes('rests') && ins.join(' ').includes('shaded'), 'inserted: ' + ins);
-  assert.ok(del.join(' ').includes('naps') && del.join(' ').includes('warm'), 'deleted: ' + del);
+  assert.ok(ins.length + del.length > 0, 'no highlighted change');
+  for (const w of expected.inserted ?? []) assert.ok(ins.join(' ').includes(w), 'inserted: ' + ins);
+  for (const w of expected.deleted ?? []) assert.ok(del.join(' ').includes(w), 'deleted: ' + del);
 
-  const arms = await page.locator('table.arms[data-experiment="helpfulness"] tbody tr').evaluateAll(
-    (rows) => rows.map((r) => r.getAttribute('data-arm')));
-  assert.deepEqual(arms.sort(), ['control', 'treatment']);
+  if (expected.arms) {
+    const arms = await page.locator(`table.arms[data-experiment="${expected.experiment}"] tbody tr`).evaluateAll(
+      (rows) => rows.map((r) => r.getAttribute('data-arm')));
+    assert.deepEqual(arms.sort(), expected.arms);
+  }
 
   const desktop = path.join(out, 'dashboard-1280x800.png');
   await page.screenshot({ path: desktop, fullPage: true });
