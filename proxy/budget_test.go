@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,5 +74,65 @@ func TestStreamModeHugeAnswerWithinBudget(t *testing.T) {
 	px.Close()
 	if later := calls.Load(); later != n {
 		t.Errorf("%d backend calls after the answer was sent", later-n)
+	}
+}
+
+// TestStreamModeClientLeavesStopsBackend: a client that leaves while a
+// 10 MiB answer is being corrected sentence by sentence (budget far away)
+// stops the backend calls: none starts more than 1 s after it left.
+func TestStreamModeClientLeavesStopsBackend(t *testing.T) {
+	var calls atomic.Int32
+	bts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		time.Sleep(5 * time.Millisecond) // a backend takes time per sentence
+		w.Header().Set("Content-Type", "text/event-stream")
+		text, _ := json.Marshal(fixed("unused")(req.Prompt))
+		fmt.Fprintf(w, "data: {\"choices\":[{\"text\":%s,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", text)
+	}))
+	defer bts.Close()
+	answer := strings.Repeat("This sentence is long enough. ", (10<<20)/30)
+	content, _ := json.Marshal(answer)
+	body := `{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` +
+		string(content) + `},"finish_reason":"stop"}]}`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	defer up.Close()
+	px := correctingProxy(t, up.URL, bts.URL, "stream", func(c *testConfig) {
+		c.Correct.Budget.Answer = 10 * time.Minute
+		c.Server.MaxBodyBytes = 64 << 20
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, px.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"Say it."}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	for calls.Load() < 5 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the request finished before the client left: make the answer longer")
+	}
+	time.Sleep(time.Second)
+	left := calls.Load()
+	time.Sleep(time.Second)
+	if later := calls.Load(); later != left {
+		t.Errorf("%d backend calls started more than 1 s after the client left", later-left)
+	}
+	if int(left) >= strings.Count(answer, ".") {
+		t.Errorf("every sentence was corrected (%d calls): the client's leaving stopped nothing", left)
 	}
 }
