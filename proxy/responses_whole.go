@@ -2,11 +2,7 @@ package proxy
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/aligngate/aligngate/correct"
 	"github.com/aligngate/aligngate/wire"
@@ -17,48 +13,7 @@ import (
 // replaced, everything else is kept as the upstream sent it, and the
 // report goes in a top-level "aligngate" member.
 func (s *Server) responsesWhole(in *inbound, j *job) {
-	ctx := in.ctx()
-	cl := s.callFor(in, j.up, j.body)
-	cl.noGzip = true
-	ex, err := s.do(ctx, cl)
-	if err != nil {
-		s.fail(in, err)
-		return
-	}
-	defer ex.Close()
-	if ex.resp.StatusCode != http.StatusOK || isEventStream(ex.resp.Header) {
-		s.relay(in.w, ex)
-		return
-	}
-	raw, err := io.ReadAll(io.LimitReader(ex, maxAnswer))
-	if err != nil {
-		s.fail(in, err)
-		return
-	}
-	upstreamMs := time.Since(ex.start).Milliseconds()
-	ex.Close() // the upstream is done; correction time is not its time
-	out, sum, reason, err := s.rewriteResponseBody(ctx, j, raw)
-	if err != nil {
-		if ctx.Err() == nil {
-			correctionError(err).Write(in.w)
-		}
-		return
-	}
-	h := in.w.Header()
-	copyHeader(h, ex.resp.Header)
-	h.Del("Content-Length")
-	h.Del("Content-Encoding")
-	if out == nil {
-		h.Set(headerSkipped, reason)
-		h.Set(headerCorrected, "false")
-		out = raw
-	} else {
-		sum.setHeaders(h)
-	}
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	in.w.WriteHeader(http.StatusOK)
-	_, _ = in.w.Write(out)
-	s.record(j, upstreamMs, sum)
+	s.serveWhole(in, j, true, s.rewriteResponseBody)
 }
 
 // rewriteResponseBody corrects every output_text part of a response body.

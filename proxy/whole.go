@@ -70,6 +70,26 @@ func (s *Server) correctText(ctx context.Context, j *job, answer string, onToken
 // every choice's message content is replaced and every other member is kept
 // as the upstream sent it.
 func (s *Server) correctWhole(in *inbound, j *job) {
+	s.serveWhole(in, j, false, func(ctx context.Context, j *job, raw []byte) ([]byte, summary, string, error) {
+		out, sum, err := s.rewriteAnswer(ctx, j, raw)
+		if out == nil && err == nil {
+			return nil, sum, wholeSkipReason(raw), nil
+		}
+		return out, sum, "", err
+	})
+}
+
+// wholeRewriter corrects a whole upstream answer body. It returns a nil
+// body, and why (an X-Aligngate-Skipped reason), when nothing in it could
+// be corrected.
+type wholeRewriter func(ctx context.Context, j *job, raw []byte) (out []byte, sum summary, skipped string, err error)
+
+// serveWhole asks the upstream for a non-stream answer, corrects it with
+// rewrite and writes it with the upstream's headers; an error status or an
+// event stream is relayed as is. markUncorrected also sets
+// X-Aligngate-Corrected: false on an answer rewrite skipped (the Responses
+// route does; the chat route never did).
+func (s *Server) serveWhole(in *inbound, j *job, markUncorrected bool, rewrite wholeRewriter) {
 	ctx := in.ctx()
 	cl := s.callFor(in, j.up, j.body)
 	cl.noGzip = true
@@ -90,7 +110,7 @@ func (s *Server) correctWhole(in *inbound, j *job) {
 	}
 	upstreamMs := time.Since(ex.start).Milliseconds()
 	ex.Close() // the upstream is done; correction time is not its time
-	out, sum, err := s.rewriteAnswer(ctx, j, raw)
+	out, sum, skipped, err := rewrite(ctx, j, raw)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.correctionFailed(err).Write(in.w)
@@ -102,7 +122,10 @@ func (s *Server) correctWhole(in *inbound, j *job) {
 	h.Del("Content-Length")
 	h.Del("Content-Encoding")
 	if out == nil {
-		h.Set(headerSkipped, wholeSkipReason(raw))
+		h.Set(headerSkipped, skipped)
+		if markUncorrected {
+			h.Set(headerCorrected, "false")
+		}
 		out = raw
 	} else {
 		sum.setHeaders(h)
