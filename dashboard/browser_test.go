@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,32 +19,11 @@ import (
 
 const nodeDir = "../test/node"
 
-// requireBrowser returns node and chromium, or ends t through
-// testenv.Missing when either, or playwright-core, is absent.
-func requireBrowser(t *testing.T) (node, chromium string) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testenv.Missing(t, "node not found in PATH: install Node.js 20+")
-	}
-	chromium = os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		testenv.Missing(t, "chromium not found at %s: apt-get install chromium", chromium)
-	}
-	if _, err := os.Stat(filepath.Join(nodeDir, "node_modules", "playwright-core", "package.json")); err != nil {
-		testenv.Missing(t, "playwright-core is not installed: run npm ci --prefix test/node")
-	}
-	return node, chromium
-}
-
 // TestDashboardBrowser drives the page in headless Chromium: the node
 // script logs in, says "ready", and must then see the record this test
 // adds appear, open it, find its diff and the experiment's two arms.
 func TestDashboardBrowser(t *testing.T) {
-	node, chromium := requireBrowser(t)
+	node, chromium := testenv.Browser(t, nodeDir)
 	artifacts := os.Getenv("ALIGNGATE_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = os.TempDir()

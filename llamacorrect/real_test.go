@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,21 +17,11 @@ import (
 	"github.com/aligngate/aligngate/llamacpp"
 )
 
-// The demo model scripts/install-model.sh installs.
-const realModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-// openReal opens the engine on the real demo model ($ALIGNGATE_MODEL, else
-// <repo>/.llama/models), one thread, four sequences.
+// openReal opens the engine on the real demo model, one thread, four
+// sequences.
 func openReal(t *testing.T) *Model {
 	t.Helper()
-	dir := testenv.LlamaLib(t)
-	path := os.Getenv("ALIGNGATE_MODEL")
-	if path == "" {
-		path = filepath.Join("..", ".llama", "models", realModelFile)
-	}
-	if _, err := os.Stat(path); err != nil {
-		testenv.Missing(t, "real model not found (%v): run scripts/install-model.sh and export ALIGNGATE_MODEL", err)
-	}
+	dir, path := testenv.LlamaLib(t), testenv.RealModel(t)
 	e, err := llamacpp.Open(llamacpp.Config{ModelPath: path, LibDir: dir, ContextSize: 4096, Parallel: 4, Threads: 1, BatchSize: 512}, nil)
 	if err != nil {
 		t.Fatal(err)

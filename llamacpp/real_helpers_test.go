@@ -6,40 +6,14 @@ import (
 	"testing"
 
 	"github.com/aligngate/aligngate/internal/dataset"
+	"github.com/aligngate/aligngate/internal/testenv"
 )
-
-// The demo model scripts/install-model.sh installs.
-const realModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-// need skips the test with msg, or fails it under CI, where everything the
-// tests need is installed.
-func need(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// realModel returns the path of the real demo model: $ALIGNGATE_MODEL, else
-// <repo>/.llama/models.
-func realModel(t testing.TB) string {
-	t.Helper()
-	path := os.Getenv("ALIGNGATE_MODEL")
-	if path == "" {
-		path = filepath.Join("..", ".llama", "models", realModelFile)
-	}
-	if _, err := os.Stat(path); err != nil {
-		need(t, "real model not found ("+err.Error()+"): run scripts/install-model.sh and export ALIGNGATE_MODEL")
-	}
-	return path
-}
 
 // openReal opens an engine on the real model, 1 thread, 4 sequences; edit,
 // when set, changes the config first.
 func openReal(t testing.TB, edit func(*Config)) *Engine {
 	t.Helper()
-	cfg := Config{ModelPath: realModel(t), LibDir: libDir(t), ContextSize: 2048, Parallel: 4, Threads: 1, BatchSize: 512}
+	cfg := Config{ModelPath: testenv.RealModel(t), LibDir: libDir(t), ContextSize: 2048, Parallel: 4, Threads: 1, BatchSize: 512}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -57,11 +31,11 @@ func llamaTool(t testing.TB, name string) string {
 	t.Helper()
 	dir := os.Getenv("LLAMA_TOOLS_BIN")
 	if dir == "" {
-		need(t, "LLAMA_TOOLS_BIN not set: run scripts/build-llama-tools.sh "+name)
+		testenv.Missing(t, "LLAMA_TOOLS_BIN not set: run scripts/build-llama-tools.sh %s", name)
 	}
 	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err != nil {
-		need(t, name+" not found: "+err.Error())
+		testenv.Missing(t, "%s not found: %v", name, err)
 	}
 	return path
 }
@@ -74,7 +48,7 @@ func pairs(t testing.TB, file string, read func(string) ([]dataset.Pair, error),
 		_, err = os.Stat(path)
 	}
 	if err != nil {
-		need(t, "evaluation data not found: "+err.Error())
+		testenv.Missing(t, "evaluation data not found: %v", err)
 	}
 	all, err := read(path)
 	if err != nil {

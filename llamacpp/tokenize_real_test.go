@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aligngate/aligngate/internal/dataset"
+	"github.com/aligngate/aligngate/internal/testenv"
 )
 
 // tokenizeStrings returns 100 strings from the evaluation data: HH-RLHF
@@ -33,7 +34,7 @@ func tokenizeStrings(t *testing.T) []string {
 // release, same GGUF), and that detokenizing gives the string back.
 func TestRealTokenizeMatchesLlamaCpp(t *testing.T) {
 	tool := llamaTool(t, "llama-tokenize")
-	model := realModel(t)
+	model := testenv.RealModel(t)
 	e := openReal(t, nil)
 	strs := tokenizeStrings(t)
 	if len(strs) != 100 {

@@ -3,8 +3,6 @@ package proxy
 import (
 	"encoding/json"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,27 +12,13 @@ import (
 	"github.com/aligngate/aligngate/llamacpp"
 )
 
-// realModelPath returns the real demo model scripts/install-model.sh
-// installs: $ALIGNGATE_MODEL, else <repo>/.llama/models.
-func realModelPath(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("ALIGNGATE_MODEL")
-	if path == "" {
-		path = filepath.Join("..", ".llama", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
-	}
-	if _, err := os.Stat(path); err != nil {
-		testenv.Missing(t, "real model not found (%v): run scripts/install-model.sh and export ALIGNGATE_MODEL", err)
-	}
-	return path
-}
-
 // TestResponsesLocalRealModel corrects a Responses answer end to end with
 // the real demo model in the in-process engine (instruct-edit template):
 // whole and streamed, the text the client gets is what the same engine
 // writes for the same question and answer on the chat completions route.
 func TestResponsesLocalRealModel(t *testing.T) {
 	lib := testenv.LlamaLib(t)
-	e, err := llamacpp.Open(llamacpp.Config{ModelPath: realModelPath(t), LibDir: lib, ContextSize: 2048, Parallel: 1, Threads: 1, BatchSize: 512}, nil)
+	e, err := llamacpp.Open(llamacpp.Config{ModelPath: testenv.RealModel(t), LibDir: lib, ContextSize: 2048, Parallel: 1, Threads: 1, BatchSize: 512}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

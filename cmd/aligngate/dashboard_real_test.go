@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,8 +22,8 @@ import (
 // proxy is corrected, and its record appears with the question, the
 // upstream's answer, the correction served and the highlighted change.
 func TestDashboardShowsProxiedCorrection(t *testing.T) {
-	model, lib := realModelPath(t), testenv.LlamaLib(t)
-	node, chromium := browserTools(t)
+	model, lib := testenv.RealModel(t), testenv.LlamaLib(t)
+	node, chromium := testenv.Browser(t, "../../test/node")
 	q, answer := hhExample(t)
 	up := httptest.NewServer(fakeChatUpstream(answer))
 	defer up.Close()
@@ -87,25 +86,4 @@ func TestDashboardShowsProxiedCorrection(t *testing.T) {
 		t.Fatalf("node dashboard.test.mjs: %v\nstdout:\n%s\nstderr:\n%s", err, lines.String(), stderr.String())
 	}
 	t.Logf("%s", lines.String())
-}
-
-// browserTools returns node and Debian's chromium, with playwright-core
-// installed in test/node.
-func browserTools(t *testing.T) (node, chromium string) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testenv.Missing(t, "node not found in PATH: install Node.js 20+")
-	}
-	chromium = os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		testenv.Missing(t, "chromium not found at %s: apt-get install chromium", chromium)
-	}
-	if _, err := os.Stat(filepath.Join("../../test/node", "node_modules", "playwright-core", "package.json")); err != nil {
-		testenv.Missing(t, "playwright-core is not installed: run npm ci --prefix test/node")
-	}
-	return node, chromium
 }

@@ -20,7 +20,7 @@ import (
 // orders, so 20 verdicts, and W/T/L totals that agree with each other, with
 // the verdicts and with the Markdown report.
 func TestEvalDatasetRealModel(t *testing.T) {
-	model := realModelPath(t)
+	model := testenv.RealModel(t)
 	testenv.LlamaLib(t)
 	data, err := dataset.Path(dataset.XSTestGPT4File)
 	if err == nil {

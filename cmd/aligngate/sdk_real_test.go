@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +42,7 @@ type sdkCase struct {
 // finish chunk, usage chunk) and the text they assemble is the corrected
 // text a plain HTTP client gets.
 func TestSDKsWithRealModel(t *testing.T) {
-	model := realModelPath(t)
+	model := testenv.RealModel(t)
 	lib := testenv.LlamaLib(t)
 	clients := sdkClients(t)
 	q, answer := hhExample(t)
@@ -100,23 +99,6 @@ func checkSDKCase(t *testing.T, sdk string, c sdkCase, want string) {
 	case c.Case == "stream" && c.Chunks < 3:
 		t.Errorf("%s stream: %d chunks", sdk, c.Chunks)
 	}
-}
-
-// realModelPath is $ALIGNGATE_MODEL or the installed demo model.
-func realModelPath(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("ALIGNGATE_MODEL")
-	if path == "" {
-		path = filepath.Join("..", "..", ".llama", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
-	}
-	if _, err := os.Stat(path); err != nil {
-		testenv.Missing(t, "real model not found (%v): run scripts/install-model.sh and export ALIGNGATE_MODEL", err)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
 }
 
 // sdkClients returns the command lines of the Node and Python SDK scripts.

@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -29,5 +31,22 @@ func TestMissingSkipsElsewhere(t *testing.T) {
 	Missing(r, "x")
 	if r.fatal || !r.skip {
 		t.Errorf("outside CI: fatal %v skip %v", r.fatal, r.skip)
+	}
+}
+
+func TestRealModelFromEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := os.WriteFile(path, []byte("GGUF"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALIGNGATE_MODEL", path)
+	if got := RealModel(t); got != path {
+		t.Errorf("RealModel = %q, want %q", got, path)
+	}
+}
+
+func TestModuleRootHoldsGoMod(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(moduleRoot(), "go.mod")); err != nil {
+		t.Errorf("module root %q: %v", moduleRoot(), err)
 	}
 }
