@@ -18,27 +18,7 @@ import (
 // passes uncorrected: the client gets a 200 with the whole answer, the
 // fallback says budget, and no backend call outlives the request.
 func TestStreamModeHugeAnswerWithinBudget(t *testing.T) {
-	var calls atomic.Int32
-	bts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		var req struct {
-			Prompt string `json:"prompt"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		w.Header().Set("Content-Type", "text/event-stream")
-		text, _ := json.Marshal(fixed("unused")(req.Prompt))
-		fmt.Fprintf(w, "data: {\"choices\":[{\"text\":%s,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", text)
-	}))
-	defer bts.Close()
-	answer := strings.Repeat("This sentence is long enough. ", (10<<20)/30)
-	content, _ := json.Marshal(answer)
-	body := `{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` +
-		string(content) + `},"finish_reason":"stop"}]}`
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, body)
-	}))
-	defer up.Close()
+	bts, up, calls, answer := hugeAnswerServers(t, 0)
 	px := correctingProxy(t, up.URL, bts.URL, "stream", func(c *testConfig) {
 		c.Correct.Budget.Answer = 2 * time.Second
 		c.Server.MaxBodyBytes = 64 << 20
@@ -81,28 +61,7 @@ func TestStreamModeHugeAnswerWithinBudget(t *testing.T) {
 // 10 MiB answer is being corrected sentence by sentence (budget far away)
 // stops the backend calls: none starts more than 1 s after it left.
 func TestStreamModeClientLeavesStopsBackend(t *testing.T) {
-	var calls atomic.Int32
-	bts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		var req struct {
-			Prompt string `json:"prompt"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		time.Sleep(5 * time.Millisecond) // a backend takes time per sentence
-		w.Header().Set("Content-Type", "text/event-stream")
-		text, _ := json.Marshal(fixed("unused")(req.Prompt))
-		fmt.Fprintf(w, "data: {\"choices\":[{\"text\":%s,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", text)
-	}))
-	defer bts.Close()
-	answer := strings.Repeat("This sentence is long enough. ", (10<<20)/30)
-	content, _ := json.Marshal(answer)
-	body := `{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` +
-		string(content) + `},"finish_reason":"stop"}]}`
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, body)
-	}))
-	defer up.Close()
+	bts, up, calls, answer := hugeAnswerServers(t, 5*time.Millisecond) // a backend takes time per sentence
 	px := correctingProxy(t, up.URL, bts.URL, "stream", func(c *testConfig) {
 		c.Correct.Budget.Answer = 10 * time.Minute
 		c.Server.MaxBodyBytes = 64 << 20
@@ -135,4 +94,34 @@ func TestStreamModeClientLeavesStopsBackend(t *testing.T) {
 	if int(left) >= strings.Count(answer, ".") {
 		t.Errorf("every sentence was corrected (%d calls): the client's leaving stopped nothing", left)
 	}
+}
+
+// hugeAnswerServers starts an upstream answering a 10 MiB chat completion
+// of short sentences and a correction backend (upper-casing, after delay)
+// counting its calls.
+func hugeAnswerServers(t *testing.T, delay time.Duration) (backend, upstream *httptest.Server, calls *atomic.Int32, answer string) {
+	t.Helper()
+	calls = new(atomic.Int32)
+	backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		time.Sleep(delay)
+		w.Header().Set("Content-Type", "text/event-stream")
+		text, _ := json.Marshal(fixed("unused")(req.Prompt))
+		fmt.Fprintf(w, "data: {\"choices\":[{\"text\":%s,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", text)
+	}))
+	t.Cleanup(backend.Close)
+	answer = strings.Repeat("This sentence is long enough. ", (10<<20)/30)
+	content, _ := json.Marshal(answer)
+	body := `{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` +
+		string(content) + `},"finish_reason":"stop"}]}`
+	upstream = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(upstream.Close)
+	return backend, upstream, calls, answer
 }
