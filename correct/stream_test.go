@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -124,18 +124,7 @@ func TestFollowEmitsBeforeLaterText(t *testing.T) {
 }
 
 func TestFollowFallbackKeepsSentences(t *testing.T) {
-	var mu sync.Mutex
-	n := 0
-	m := &fakeModel{by: func(ctx context.Context, p string) (string, error) {
-		mu.Lock()
-		n++
-		k := n
-		mu.Unlock()
-		if k == 2 {
-			return "", errors.New("boom")
-		}
-		return upper(ctx, p)
-	}}
+	m := &fakeModel{by: secondCall("", errors.New("boom"))}
 	c := newTestCorrector(t, m, nil, nil)
 	out, _, err := follow(t, c, Request{Mode: ModeStream}, "one. two. three. four.")
 	if err != nil {
@@ -153,18 +142,7 @@ func TestFollowFallbackKeepsSentences(t *testing.T) {
 // empty is kept as it was and the next sentences are still corrected (an
 // empty output says nothing about the backend, unlike an error).
 func TestFollowEmptySentenceContinues(t *testing.T) {
-	var mu sync.Mutex
-	n := 0
-	m := &fakeModel{by: func(ctx context.Context, p string) (string, error) {
-		mu.Lock()
-		n++
-		k := n
-		mu.Unlock()
-		if k == 2 {
-			return "  ", nil
-		}
-		return upper(ctx, p)
-	}}
+	m := &fakeModel{by: secondCall("  ", nil)}
 	c := newTestCorrector(t, m, nil, nil)
 	out, _, err := follow(t, c, Request{Mode: ModeStream}, "one. two. three. four.")
 	if err != nil {
@@ -360,5 +338,17 @@ func TestStreamRejectsAlignerTemplate(t *testing.T) {
 	}
 	if _, err := c.Align(context.Background(), Request{Template: TemplateStreamGemma, Answer: "a"}, nil); !errors.Is(err, ErrTemplateMode) {
 		t.Errorf("align: %v", err)
+	}
+}
+
+// secondCall upper-cases like upper, except that the second generation
+// returns out and err.
+func secondCall(out string, err error) func(context.Context, string) (string, error) {
+	var n atomic.Int32
+	return func(ctx context.Context, p string) (string, error) {
+		if n.Add(1) == 2 {
+			return out, err
+		}
+		return upper(ctx, p)
 	}
 }
